@@ -1,0 +1,48 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "gilcore/interpreter.hpp"
+
+namespace gilcore {
+
+/// The CPU-bound workload: recursive fib(depth), computed over and over. Each call costs
+/// `bytecodes_per_call` emulated bytecodes (and so as many check points), as a Python-level
+/// recursive function would. Stops within one call of `stop` becoming true.
+class FibWorkload {
+ public:
+  FibWorkload(int depth, int bytecodes_per_call) noexcept
+      : depth_(depth), bytecodes_per_call_(static_cast<std::uint64_t>(bytecodes_per_call)) {}
+
+  /// Runs on the thread that owns `t` until `stop` is set. Returns the number of calls made.
+  template <class Policy>
+  std::uint64_t run(PyThread<Policy>& t, const std::atomic<bool>& stop) {
+    while (!stop.load(std::memory_order_relaxed)) fib(t, depth_, stop);
+    return calls();
+  }
+
+  /// Calls made so far; any thread, any time.
+  std::uint64_t calls() const noexcept { return calls_.load(std::memory_order_relaxed); }
+  /// fib(depth) from the last complete computation (0 before the first one completes).
+  std::uint64_t last_result() const noexcept { return last_result_.load(std::memory_order_relaxed); }
+
+ private:
+  template <class Policy>
+  std::uint64_t fib(PyThread<Policy>& t, int n, const std::atomic<bool>& stop) {
+    calls_.store(calls_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    t.bytecodes(bytecodes_per_call_);
+    if (n < 2) return static_cast<std::uint64_t>(n);
+    if (stop.load(std::memory_order_relaxed)) return 0;
+    const auto result = fib(t, n - 1, stop) + fib(t, n - 2, stop);
+    if (n == depth_ && !stop.load(std::memory_order_relaxed)) last_result_.store(result, std::memory_order_relaxed);
+    return result;
+  }
+
+  int depth_;
+  std::uint64_t bytecodes_per_call_;
+  std::atomic<std::uint64_t> calls_{0};
+  std::atomic<std::uint64_t> last_result_{0};
+};
+
+}  // namespace gilcore

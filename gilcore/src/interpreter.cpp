@@ -1,0 +1,69 @@
+#include "gilcore/interpreter.hpp"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+namespace gilcore {
+
+void to_json(nlohmann::json& j, const Calibration& c) {
+  j = {{"clock", c.tsc_clock ? "tsc" : "steady_clock"},
+       {"tsc_ticks_per_ns", c.tsc_ticks_per_ns},
+       {"spin_ns_per_turn", c.spin_ns_per_turn},
+       {"bytecode_turns", c.bytecode_turns}};
+}
+
+namespace {
+
+InterpreterConfig validated(const InterpreterConfig& config) {
+  config.validate();
+  return config;
+}
+
+// Returns a prvalue, so the non-movable policy is built in place.
+AnyPolicy make_policy(const LockConfig& lock) {
+  switch (lock.policy) {
+    case PolicyKind::py2: return AnyPolicy(std::in_place_type<Py2Gil>, lock);
+    case PolicyKind::py3: return AnyPolicy(std::in_place_type<Py3Gil>, lock);
+    case PolicyKind::none: break;
+  }
+  return AnyPolicy(std::in_place_type<NoGil>, lock);
+}
+
+}  // namespace
+
+Interpreter::Interpreter(const InterpreterConfig& config)
+    : config_(validated(config)), policy_(make_policy(config_.lock)) {
+  calibration_.tsc_clock = Clock::uses_tsc();
+  calibration_.tsc_ticks_per_ns = Clock::ticks_per_ns();
+  calibration_.spin_ns_per_turn = Spinner::ns_per_turn();
+  calibration_.bytecode_turns = Spinner::turns_for(config_.bytecode_cost);
+}
+
+void Interpreter::enter(const ThreadState* state) {
+  std::lock_guard lock(registry_mutex_);
+  live_.push_back(state);
+  retired_.of(state->role()).threads += 1;
+}
+
+void Interpreter::leave(const ThreadState* state) {
+  std::lock_guard lock(registry_mutex_);
+  state->add_to(retired_.of(state->role()));
+  live_.erase(std::find(live_.begin(), live_.end(), state));
+}
+
+StatsSnapshot Interpreter::stats() const {
+  std::lock_guard lock(registry_mutex_);
+  StatsSnapshot snapshot = retired_;
+  for (const auto* state : live_) state->add_to(snapshot.of(state->role()));
+  return snapshot;
+}
+
+nlohmann::json Interpreter::stats_json() const {
+  return {{"policy", to_string(config_.lock.policy)},
+          {"config", config_},
+          {"calibration", calibration_},
+          {"stats", stats()}};
+}
+
+}  // namespace gilcore

@@ -6,7 +6,8 @@
 
 namespace convoy {
 
-std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text, double default_unit_ns) {
+std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text,
+                                                       double default_unit_ns) {
   while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
   while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
   std::size_t i = 0;
@@ -26,13 +27,20 @@ std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text, do
   const double value = std::stod(std::string(text.substr(0, i)));
   const std::string_view unit = text.substr(i);
   double scale = 0;
-  if (unit.empty()) scale = default_unit_ns;
-  else if (unit == "ns") scale = 1;
-  else if (unit == "us" || unit == "µs") scale = 1e3;
-  else if (unit == "ms") scale = 1e6;
-  else if (unit == "s") scale = 1e9;
-  else if (unit == "m" || unit == "min") scale = 60e9;
-  else return std::nullopt;
+  if (unit.empty())
+    scale = default_unit_ns;
+  else if (unit == "ns")
+    scale = 1;
+  else if (unit == "us" || unit == "µs")
+    scale = 1e3;
+  else if (unit == "ms")
+    scale = 1e6;
+  else if (unit == "s")
+    scale = 1e9;
+  else if (unit == "m" || unit == "min")
+    scale = 60e9;
+  else
+    return std::nullopt;
   const double ns = value * scale;
   if (!std::isfinite(ns) || ns > 9.0e18) return std::nullopt;
   return std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(ns)));

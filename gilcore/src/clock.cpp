@@ -23,6 +23,8 @@ bool invariant_tsc() {
 
 }  // namespace
 
+const Clock Clock::instance_;
+
 Clock::Clock() {
 #if defined(__x86_64__)
   if (!invariant_tsc()) return;
@@ -39,6 +41,7 @@ Clock::Clock() {
   }
   if (ratio > 0) {
     ns_per_tick_ = ratio;
+    ns_per_tick_q32_ = static_cast<std::uint64_t>(ratio * 4294967296.0);
     tsc_ = true;
   }
 #endif

@@ -27,8 +27,9 @@ std::string policy_names() { return "none, py2, py3"; }
 void LockConfig::validate() const {
   using namespace std::chrono_literals;
   if (switch_interval < 1us) {
-    throw std::invalid_argument("switch interval must be at least 1us (CPython's resolution), got " +
-                                std::to_string(switch_interval.count()) + "ns");
+    throw std::invalid_argument(
+        "switch interval must be at least 1us (CPython's resolution), got " +
+        std::to_string(switch_interval.count()) + "ns");
   }
   if (switch_interval > 1h) {
     throw std::invalid_argument("switch interval must be at most 1h, got " +

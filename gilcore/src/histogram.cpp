@@ -43,21 +43,23 @@ std::uint64_t HistogramData::quantile(double q) const noexcept {
 }
 
 void to_json(nlohmann::json& j, const HistogramData& h) {
-  j = {{"count", h.count()},          {"mean_ns", h.mean()},
-       {"min_ns", h.min()},           {"p50_ns", h.quantile(0.5)},
-       {"p90_ns", h.quantile(0.9)},   {"p99_ns", h.quantile(0.99)},
+  j = {{"count", h.count()},           {"mean_ns", h.mean()},       {"min_ns", h.min()},
+       {"p50_ns", h.quantile(0.5)},    {"p90_ns", h.quantile(0.9)}, {"p99_ns", h.quantile(0.99)},
        {"p999_ns", h.quantile(0.999)}, {"max_ns", h.max()}};
 }
 
 void ThreadHistogram::add_to(HistogramData& into) const noexcept {
+  std::uint64_t n = 0;
   for (std::size_t i = 0; i < counts_.size(); ++i) {
-    into.counts_[i] += counts_[i].load(std::memory_order_relaxed);
+    const auto c = counts_[i].load(std::memory_order_relaxed);
+    if (c == 0) continue;
+    if (n == 0) into.min_ = std::min(into.min_, LogBuckets::lower(i));
+    into.counts_[i] += c;
+    n += c;
   }
-  const auto n = count_.load(std::memory_order_relaxed);
   if (n == 0) return;
   into.count_ += n;
   into.sum_ += sum_.load(std::memory_order_relaxed);
-  into.min_ = std::min(into.min_, min_.load(std::memory_order_relaxed));
   into.max_ = std::max(into.max_, max_.load(std::memory_order_relaxed));
 }
 

@@ -4,17 +4,19 @@
 
 namespace gilcore {
 
-Py2Gil::Py2Gil(const LockConfig& config) : check_interval_((config.validate(), config.check_interval)) {
+Py2Gil::Py2Gil(const LockConfig& config)
+    : check_interval_((config.validate(), config.check_interval)) {
   if (sem_init(&sem_, 0, 1) != 0) die("sem_init failed");
 }
 
 Py2Gil::~Py2Gil() { sem_destroy(&sem_); }
 
 bool Py2Gil::acquire_switched(ThreadState& t) noexcept {
-  const auto asked_at = Clock::now();
+  std::uint64_t asked_at = 0;
   bool contended = false;
   // sem_trywait is sem_wait's own fast path; trying it first only tells us whether we waited.
   if (sem_trywait(&sem_) != 0) {
+    asked_at = Clock::now();
     contended = true;
     sleepers_.fetch_add(1, std::memory_order_relaxed);
     while (sem_wait(&sem_) != 0) {

@@ -25,19 +25,16 @@ Counters& Counters::operator+=(const Counters& o) noexcept {
 }
 
 void to_json(nlohmann::json& j, const Counters& c) {
-  j = {{"acquisitions", c.acquisitions},
-       {"contended_acquisitions", c.contended_acquisitions},
-       {"holder_switches", c.holder_switches},
-       {"drop_requests", c.drop_requests},
-       {"forced_switches", c.forced_switches},
-       {"periodic_releases", c.periodic_releases},
+  j = {{"acquisitions", c.acquisitions},       {"contended_acquisitions", c.contended_acquisitions},
+       {"holder_switches", c.holder_switches}, {"drop_requests", c.drop_requests},
+       {"forced_switches", c.forced_switches}, {"periodic_releases", c.periodic_releases},
        {"futile_wakeups", c.futile_wakeups}};
 }
 
 Counters ThreadCounters::load() const noexcept {
   constexpr auto r = std::memory_order_relaxed;
-  return {acquisitions.load(r),    contended_acquisitions.load(r), holder_switches.load(r),
-          drop_requests.load(r),   forced_switches.load(r),        periodic_releases.load(r),
+  return {acquisitions.load(r),  contended_acquisitions.load(r), holder_switches.load(r),
+          drop_requests.load(r), forced_switches.load(r),        periodic_releases.load(r),
           futile_wakeups.load(r)};
 }
 

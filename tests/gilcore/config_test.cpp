@@ -80,7 +80,8 @@ TEST(MisuseDeathTest, ReleaseWithoutHoldingAbortsNamingTheBug) {
     ThreadState state(Role::io, 1);
     std::visit(
         [&](auto& policy) {
-          EXPECT_DEATH(policy.release(state), "gilcore: bug: release\\(\\) by a thread that does not hold the lock");
+          EXPECT_DEATH(policy.release(state),
+                       "gilcore: bug: release\\(\\) by a thread that does not hold the lock");
         },
         interpreter.policy());
   }

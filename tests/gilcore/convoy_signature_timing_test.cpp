@@ -1,1 +1,72 @@
+// The convoy signature at library level: a thread that blocks 1 ms outside the lock and then takes
+// it again, next to one fib thread. Under py3 it waits for a drop request every time (about one
+// interval); under py2 the fib thread's periodic releases let it in within microseconds.
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+
 #include <gtest/gtest.h>
+
+#include "gilcore/fib.hpp"
+#include "gilcore/interpreter.hpp"
+
+namespace gilcore {
+namespace {
+
+using namespace std::chrono_literals;
+
+HistogramData reacquire_waits(PolicyKind kind) {
+  InterpreterConfig c;
+  c.lock.policy = kind;
+  c.lock.switch_interval = 2ms;
+  Interpreter interpreter(c);
+  std::atomic<bool> stop{false};
+  FibWorkload fib(25, c.bytecodes_per_call);
+  std::thread cpu([&] { interpreter.run(Role::cpu, [&](auto& t) { fib.run(t, stop); }); });
+  while (fib.calls() == 0) std::this_thread::sleep_for(100us);  // the fib thread holds the lock
+
+  interpreter.run(Role::io, [&](auto& t) {
+    for (int i = 0; i < 40; ++i) {
+      t.allow_threads([&] {
+        const auto before = fib.calls();
+        std::this_thread::sleep_for(1ms);
+        // On a loaded machine the fib thread may not have been scheduled yet; the experiment
+        // is about a lock held by a running CPU thread, so wait until it has run.
+        const auto cap = std::chrono::steady_clock::now() + 1s;
+        while (fib.calls() == before && std::chrono::steady_clock::now() < cap)
+          std::this_thread::yield();
+      });
+      t.bytecodes(20);
+    }
+  });
+  stop = true;
+  cpu.join();
+  const auto waits = interpreter.stats().of(Role::io).wait_ns;
+  std::printf("%s: re-acquire wait p50 %.1f us, p90 %.1f us, max %.1f us\n",
+              std::string(to_string(kind)).c_str(), static_cast<double>(waits.quantile(0.5)) / 1e3,
+              static_cast<double>(waits.quantile(0.9)) / 1e3,
+              static_cast<double>(waits.max()) / 1e3);
+  return waits;
+}
+
+TEST(ConvoySignatureTimingTest, Python3WaitsAboutAnIntervalForEveryReacquire) {
+  const auto waits = reacquire_waits(PolicyKind::py3);
+  EXPECT_GE(waits.count(), 41u);
+  EXPECT_GE(waits.quantile(0.5), 1'000'000u) << "median re-acquire wait under py3 at 2 ms";
+}
+
+TEST(ConvoySignatureTimingTest, Python2ReacquiresWithinMicroseconds) {
+  const auto waits = reacquire_waits(PolicyKind::py2);
+  EXPECT_LT(waits.quantile(0.5), 500'000u) << "median re-acquire wait under py2";
+}
+
+TEST(ConvoySignatureTimingTest, NoLockNeverWaits) {
+  const auto waits = reacquire_waits(PolicyKind::none);
+  EXPECT_LT(waits.quantile(0.5), 500'000u);
+  EXPECT_EQ(waits.max(), 0u);
+}
+
+}  // namespace
+}  // namespace gilcore

@@ -25,7 +25,9 @@ class FibWorkload {
   /// Calls made so far; any thread, any time.
   std::uint64_t calls() const noexcept { return calls_.load(std::memory_order_relaxed); }
   /// fib(depth) from the last complete computation (0 before the first one completes).
-  std::uint64_t last_result() const noexcept { return last_result_.load(std::memory_order_relaxed); }
+  std::uint64_t last_result() const noexcept {
+    return last_result_.load(std::memory_order_relaxed);
+  }
 
  private:
   template <class Policy>
@@ -35,7 +37,8 @@ class FibWorkload {
     if (n < 2) return static_cast<std::uint64_t>(n);
     if (stop.load(std::memory_order_relaxed)) return 0;
     const auto result = fib(t, n - 1, stop) + fib(t, n - 2, stop);
-    if (n == depth_ && !stop.load(std::memory_order_relaxed)) last_result_.store(result, std::memory_order_relaxed);
+    if (n == depth_ && !stop.load(std::memory_order_relaxed))
+      last_result_.store(result, std::memory_order_relaxed);
     return result;
   }
 

@@ -51,7 +51,9 @@ class HistogramData {
   std::uint64_t count() const noexcept { return count_; }
   std::uint64_t min() const noexcept { return count_ ? min_ : 0; }
   std::uint64_t max() const noexcept { return max_; }
-  double mean() const noexcept { return count_ ? static_cast<double>(sum_) / static_cast<double>(count_) : 0; }
+  double mean() const noexcept {
+    return count_ ? static_cast<double>(sum_) / static_cast<double>(count_) : 0;
+  }
   /// The value at quantile q in [0, 1] (bucket midpoint, clamped to [min, max]); 0 when empty.
   std::uint64_t quantile(double q) const noexcept;
   const std::vector<std::uint64_t>& counts() const noexcept { return counts_; }
@@ -70,15 +72,15 @@ void to_json(nlohmann::json& j, const HistogramData& h);
 
 /// A histogram written by one thread and readable by any other at any time: the writer updates
 /// relaxed atomics with plain loads and stores (no read-modify-write), readers take a snapshot.
+/// The minimum of a snapshot is the lower bound of its first non-empty bucket.
 class ThreadHistogram {
  public:
   /// Only the owning thread may call this.
   void record(std::uint64_t ns) noexcept {
     bump(counts_[LogBuckets::index(ns)]);
-    bump(count_);
+    if (ns == 0) return;  // the common uncontended wait: one bucket, nothing else changes
     sum_.store(sum_.load(std::memory_order_relaxed) + ns, std::memory_order_relaxed);
     if (ns > max_.load(std::memory_order_relaxed)) max_.store(ns, std::memory_order_relaxed);
-    if (ns < min_.load(std::memory_order_relaxed)) min_.store(ns, std::memory_order_relaxed);
   }
   /// Any thread. Adds the current contents to `into`.
   void add_to(HistogramData& into) const noexcept;
@@ -87,10 +89,9 @@ class ThreadHistogram {
   static void bump(std::atomic<std::uint64_t>& c) noexcept {
     c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
+  // Count and min are derived from the buckets when read: fewer stores on the lock's hot path.
   std::array<std::atomic<std::uint64_t>, LogBuckets::kCount> counts_{};
-  std::atomic<std::uint64_t> count_{0};
   std::atomic<std::uint64_t> sum_{0};
-  std::atomic<std::uint64_t> min_{UINT64_MAX};
   std::atomic<std::uint64_t> max_{0};
 };
 

@@ -31,7 +31,8 @@ class Interpreter;
 template <class Policy>
 class PyThread {
  public:
-  PyThread(Interpreter& interpreter, Policy& policy, ThreadState& state, std::uint32_t turns) noexcept
+  PyThread(Interpreter& interpreter, Policy& policy, ThreadState& state,
+           std::uint32_t turns) noexcept
       : interpreter_(interpreter), policy_(policy), state_(state), turns_(turns) {}
   PyThread(const PyThread&) = delete;
   PyThread& operator=(const PyThread&) = delete;
@@ -75,9 +76,9 @@ class PyThread {
 
 /// How the cost model was calibrated on this machine (written into every stats file).
 struct Calibration {
-  bool tsc_clock = false;       ///< lock timings come from the TSC
-  double tsc_ticks_per_ns = 1;  ///< its rate, measured against steady_clock
-  double spin_ns_per_turn = 0;  ///< measured cost of one spin-loop turn
+  bool tsc_clock = false;            ///< lock timings come from the TSC
+  double tsc_ticks_per_ns = 1;       ///< its rate, measured against steady_clock
+  double spin_ns_per_turn = 0;       ///< measured cost of one spin-loop turn
   std::uint32_t bytecode_turns = 0;  ///< turns per emulated bytecode
 };
 void to_json(nlohmann::json& j, const Calibration& c);

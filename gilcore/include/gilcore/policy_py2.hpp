@@ -45,7 +45,8 @@ class Py2Gil final {
   }
   /// Called by the holder between bytecodes: one tick.
   void check_point(ThreadState& t) noexcept {
-    if (--ticker_ < 0) [[unlikely]] periodic_release(t);
+    if (--ticker_ < 0) [[unlikely]]
+      periodic_release(t);
   }
 
   int check_interval() const noexcept { return check_interval_; }
@@ -58,7 +59,7 @@ class Py2Gil final {
 
   sem_t sem_;
   const int check_interval_;
-  int ticker_ = 0;                      // guarded by the lock itself, like _Py_Ticker
+  int ticker_ = 0;                            // guarded by the lock itself, like _Py_Ticker
   const ThreadState* last_holder_ = nullptr;  // guarded by the lock itself
   std::atomic<int> sleepers_{0};
 };

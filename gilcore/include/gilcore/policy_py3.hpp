@@ -54,7 +54,8 @@ class Py3Gil final {
   void release(ThreadState& t) noexcept;
   /// Called by the holder between bytecodes: honours a pending drop request.
   void check_point(ThreadState& t) noexcept {
-    if (drop_request_.load(std::memory_order_relaxed)) [[unlikely]] forced_drop(t);
+    if (drop_request_.load(std::memory_order_relaxed)) [[unlikely]]
+      forced_drop(t);
   }
 
   std::chrono::nanoseconds switch_interval() const noexcept { return interval_; }

@@ -9,8 +9,10 @@ namespace gilcore {
 ///
 /// An emulated bytecode is a busy spin of a calibrated number of loop turns. The loop touches no
 /// memory (its counter lives in a register the compiler must assume is used), so it costs the same
-/// in every build and sanitizers do not instrument it. `calibrate()` times long runs of the same
-/// loop against steady_clock and keeps the fastest, which is the least disturbed.
+/// in every build and sanitizers do not instrument it. Calibration times back-to-back calls of a
+/// short and of a long spin against steady_clock (fastest of several rounds, the least disturbed)
+/// and fits cost = overhead + turns x per-turn, so that short bytecodes, where the call's fixed
+/// cost matters, still cost what was asked.
 class Spinner {
  public:
   /// Spins `turns` loop turns.
@@ -18,7 +20,7 @@ class Spinner {
     for (std::uint32_t i = turns; i != 0; --i) asm volatile("" : "+r"(i));
   }
 
-  /// Measures the loop once per process (about 30 ms, the first time) and returns ns per turn.
+  /// Measures the loop once per process (about 20 ms, the first time) and returns ns per turn.
   static double ns_per_turn();
 
   /// The number of turns that costs about `cost`.

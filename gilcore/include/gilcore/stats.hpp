@@ -22,9 +22,9 @@ struct Counters {
   std::uint64_t contended_acquisitions = 0;  ///< ... and found it held at first try
   std::uint64_t holder_switches = 0;         ///< ... and was not the previous holder
   std::uint64_t drop_requests = 0;           ///< py3: a waiter timed out with no switch and asked
-  std::uint64_t forced_switches = 0;         ///< py3: the holder dropped at a check point because asked
-  std::uint64_t periodic_releases = 0;       ///< py2: release + re-acquire after check_interval ticks
-  std::uint64_t futile_wakeups = 0;          ///< a woken waiter found the lock taken again
+  std::uint64_t forced_switches = 0;    ///< py3: the holder dropped at a check point because asked
+  std::uint64_t periodic_releases = 0;  ///< py2: release + re-acquire after check_interval ticks
+  std::uint64_t futile_wakeups = 0;     ///< a woken waiter found the lock taken again
 
   Counters& operator+=(const Counters& o) noexcept;
 };

@@ -1,0 +1,84 @@
+// Cost of the lock's fast paths, per policy. Targets on a 2-core KVM guest: check point <= 2 ns,
+// uncontended acquire+release <= 60 ns (py3) and <= 40 ns (py2).
+#include <benchmark/benchmark.h>
+
+#include "gilcore/interpreter.hpp"
+
+namespace gilcore {
+namespace {
+
+template <class Policy>
+LockConfig config_for() {
+  LockConfig c;
+  c.policy = Policy::kKind;
+  return c;
+}
+
+template <class Policy>
+void BM_UncontendedAcquireRelease(benchmark::State& state) {
+  Policy policy(config_for<Policy>());
+  ThreadState t(Role::io, 1);
+  for (auto _ : state) {
+    policy.acquire(t);
+    policy.release(t);
+  }
+}
+
+template <class Policy>
+void BM_CheckPoint(benchmark::State& state) {
+  Policy policy(config_for<Policy>());
+  ThreadState t(Role::cpu, 1);
+  policy.acquire(t);
+  for (auto _ : state) {
+    policy.check_point(t);
+    benchmark::ClobberMemory();
+  }
+  policy.release(t);
+}
+
+template <class Policy>
+void BM_BlockingRegion(benchmark::State& state) {
+  InterpreterConfig c;
+  c.lock = config_for<Policy>();
+  Interpreter interpreter(c);
+  interpreter.run(Role::io, [&](auto& t) {
+    for (auto _ : state) t.allow_threads([] { benchmark::ClobberMemory(); });
+  });
+}
+
+// One emulated bytecode at the default 25 ns, in runs of `range(0)` as fib calls make them.
+void BM_Bytecode25ns(benchmark::State& state) {
+  InterpreterConfig c;
+  c.lock.policy = PolicyKind::py3;
+  Interpreter interpreter(c);
+  const auto n = static_cast<std::uint64_t>(state.range(0));
+  interpreter.run(Role::cpu, [&](auto& t) {
+    for (auto _ : state) t.bytecodes(n);
+  });
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+  state.counters["ns_per_bytecode"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * state.range(0)),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+void BM_ClockNow(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(Clock::now());
+  state.SetLabel(Clock::uses_tsc() ? "tsc" : "steady_clock");
+}
+
+BENCHMARK_TEMPLATE(BM_UncontendedAcquireRelease, NoGil);
+BENCHMARK_TEMPLATE(BM_UncontendedAcquireRelease, Py2Gil);
+BENCHMARK_TEMPLATE(BM_UncontendedAcquireRelease, Py3Gil);
+BENCHMARK_TEMPLATE(BM_CheckPoint, NoGil);
+BENCHMARK_TEMPLATE(BM_CheckPoint, Py2Gil);
+BENCHMARK_TEMPLATE(BM_CheckPoint, Py3Gil);
+BENCHMARK_TEMPLATE(BM_BlockingRegion, NoGil);
+BENCHMARK_TEMPLATE(BM_BlockingRegion, Py2Gil);
+BENCHMARK_TEMPLATE(BM_BlockingRegion, Py3Gil);
+BENCHMARK(BM_Bytecode25ns)->Arg(1)->Arg(10)->Arg(1000);
+BENCHMARK(BM_ClockNow);
+
+}  // namespace
+}  // namespace gilcore
+
+BENCHMARK_MAIN();

@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build git pkg-config
   libboost1.81-dev libcli11-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  gnuplot-nox jq procps util-linux iproute2
+  gnuplot-nox jq procps util-linux iproute2 python3
 )
 # Optional peers for comparisons; installed with --all (scripts/bench-client.sh, scripts/reference.sh).
 optional=(sockperf pypy3 ruby python3)

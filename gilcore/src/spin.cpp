@@ -12,7 +12,8 @@ namespace {
 double ns_per_call(std::uint32_t turns, int calls) {
   volatile std::uint32_t opaque = turns;
   double best = std::numeric_limits<double>::max();
-  for (int round = 0; round < 5; ++round) {
+  // Many short rounds: on a busy machine some of them fit between two preemptions.
+  for (int round = 0; round < 15; ++round) {
     const std::uint32_t k = opaque;
     const auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < calls; ++i) Spinner::spin(k);
@@ -31,8 +32,8 @@ struct Model {
 const Model& model() {
   static const Model m = [] {
     constexpr std::uint32_t kShort = 16, kLong = 4096;
-    const double short_ns = ns_per_call(kShort, 200000);
-    const double long_ns = ns_per_call(kLong, 2000);
+    const double short_ns = ns_per_call(kShort, 20000);  // about 0.2 ms a round
+    const double long_ns = ns_per_call(kLong, 300);       // about 0.5 ms a round
     const double per_turn = std::max((long_ns - short_ns) / (kLong - kShort), 1e-3);
     return Model{std::max(short_ns - per_turn * kShort, 0.0), per_turn};
   }();

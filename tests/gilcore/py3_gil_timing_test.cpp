@@ -96,13 +96,17 @@ TEST(Python3GilTimingTest, WithForceSwitchingTheDropperWaitsUntilTheWaiterHeldTh
 }
 
 TEST(Python3GilTimingTest, WithoutForceSwitchingTheDropperMayTakeTheLockStraightBack) {
-  int trials_with_regrab = 0;
-  for (int i = 0; i < 5; ++i) {
+  // Whether the woken waiter or the running dropper wins is up to the scheduler; without the
+  // forced switch the dropper wins often, so a few trials show it at least once.
+  int trials = 0;
+  bool regrabbed = false;
+  while (!regrabbed && trials < 20) {
     const auto trial = run_trial(false);
+    ++trials;
     EXPECT_TRUE(trial.waiter_held);
-    if (trial.regrabs_before_waiter > 0) ++trials_with_regrab;
+    regrabbed = trial.regrabs_before_waiter > 0;
   }
-  EXPECT_GE(trials_with_regrab, 1) << "the dropper never beat the woken waiter in 5 trials";
+  EXPECT_TRUE(regrabbed) << "the dropper never beat the woken waiter in " << trials << " trials";
 }
 
 }  // namespace

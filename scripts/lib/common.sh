@@ -36,22 +36,17 @@ build_release() {
   find_binaries || die "built, but convoy-server/convoy-client are not in $CONVOY_BUILD_DIR"
 }
 
-# pinned CPUS CMD... — runs CMD on the CPU list CPUS (taskset syntax), or unpinned when empty.
-pinned() {
-  local cpus=$1
-  shift
-  if [[ -n "$cpus" ]]; then taskset -c "$cpus" "$@"; else "$@"; fi
-}
-
 # start_process LOGDIR CPUS CMD... — starts a server in the background and waits for its ready
 # line (`listening HOST:PORT` on stdout). Sets SERVER_PID and SERVER_PORT. Returns 1 (its
 # messages in LOGDIR/server.err) when it exits or stays silent for 15 s.
 start_process() {
   local logdir=$1 cpus=$2
   shift 2
-  local ready="$logdir/server.out"
+  local ready="$logdir/server.out" cmd=("$@")
   : >"$ready"
-  pinned "$cpus" "$@" >"$ready" 2>"$logdir/server.err" &
+  [[ -n "$cpus" ]] && cmd=(taskset -c "$cpus" "${cmd[@]}")
+  # Started directly (not through a function) so that $! is the server itself: taskset execs it.
+  "${cmd[@]}" >"$ready" 2>"$logdir/server.err" &
   SERVER_PID=$!
   local i
   for ((i = 0; i < 300; i++)); do

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "gilcore/config.hpp"
+
+namespace convoy::server {
+
+/// When an emulated socket call lets go of the lock.
+enum class IoRelease {
+  always,         ///< around every call, even one that will not block (CPython's socket module)
+  when_blocking,  ///< try the call non-blocking while holding the lock; release only to wait
+                  ///< (the fix proposed in bpo-7946)
+};
+
+/// "always", "when-blocking".
+std::string_view to_string(IoRelease release) noexcept;
+/// The mode for a name, or nullopt for an unknown name.
+std::optional<IoRelease> parse_io_release(std::string_view name) noexcept;
+
+/// How a connection's socket calls behave.
+struct IoConfig {
+  IoRelease release = IoRelease::always;
+  /// Emulate a Python socket with a timeout: the readiness poll and the call each get their own
+  /// blocking region, so each socket call re-acquires the lock twice (research notes §2.5).
+  bool timeout_socket = false;
+  /// A connection with no progress for this long is closed; 0 = never. It is also the timeout
+  /// of the emulated timeout socket (none when 0).
+  std::chrono::nanoseconds idle_timeout{0};
+};
+
+/// Everything convoy-server can be told, with its defaults.
+struct ServerConfig {
+  std::string bind = "127.0.0.1";  ///< an IPv4 or IPv6 literal
+  std::uint16_t port = 0;          ///< 0 = an ephemeral port, printed on the ready line
+  gilcore::InterpreterConfig interpreter;
+  IoConfig io;
+  int cpu_threads = 1;  ///< fib threads sharing the lock with the connection threads
+  int fib_depth = 20;   ///< each fib thread computes fib(fib_depth) over and over
+  std::uint64_t handler_bytecodes = 20;  ///< emulated Python work per echoed message
+  std::size_t max_connections = 1024;    ///< beyond this, new connections are closed at once
+  /// The largest chunk a single recv may return. A peer with more than this pending at once
+  /// (it sent more without reading its echo) has its connection closed.
+  std::size_t max_message = std::size_t{1} << 20;
+  std::chrono::nanoseconds duration{0};  ///< stop by itself after this long; 0 = run until a signal
+  std::string stats_path;                ///< write the stats JSON here at exit; "" = don't
+  std::string log_level = "info";
+
+  /// Throws std::invalid_argument with a one-line message naming the bad setting (the
+  /// interpreter's settings included).
+  void validate() const;
+};
+
+/// The configuration as JSON (written into the stats file).
+void to_json(nlohmann::json& j, const ServerConfig& c);
+
+/// The configuration as a TOML file that --config loads back to the same configuration: one
+/// `key = value` line per option, keys named like the long options.
+std::string to_toml(const ServerConfig& c);
+
+/// Exact and re-parsable: "5ms", "500us", "1500ns", "2s", "0s".
+std::string format_exact_duration(std::chrono::nanoseconds d);
+
+/// The spdlog level names accepted by --log-level, for messages: "trace, debug, ...".
+std::string log_level_names();
+
+}  // namespace convoy::server

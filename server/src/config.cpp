@@ -1,0 +1,162 @@
+#include "convoy/server/config.hpp"
+
+#include <array>
+#include <cstdio>
+#include <sstream>
+#include <stdexcept>
+
+#include <boost/asio/ip/address.hpp>
+#include <nlohmann/json.hpp>
+
+namespace convoy::server {
+namespace {
+
+constexpr std::array kLogLevels{"trace", "debug", "info", "warn", "error", "critical", "off"};
+
+constexpr std::size_t kMaxMessageLimit = std::size_t{256} << 20;
+
+[[noreturn]] void bad(const std::string& what) { throw std::invalid_argument(what); }
+
+// A TOML string for `s`. CLI11 strips the quotes but does not unescape, so prefer a form that
+// needs no escapes: a basic string, else a literal string, else (both quote kinds inside) escapes.
+std::string toml_string(std::string_view s) {
+  bool plain = true;
+  bool has_apostrophe = false;
+  for (const char c : s) {
+    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) plain = false;
+    if (c == '\'') has_apostrophe = true;
+  }
+  if (plain) return '"' + std::string(s) + '"';
+  bool literal_ok = !has_apostrophe;
+  for (const char c : s) literal_ok = literal_ok && static_cast<unsigned char>(c) >= 0x20;
+  if (literal_ok) return '\'' + std::string(s) + '\'';
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + '"';
+}
+
+}  // namespace
+
+std::string_view to_string(IoRelease release) noexcept {
+  switch (release) {
+    case IoRelease::always: return "always";
+    case IoRelease::when_blocking: return "when-blocking";
+  }
+  return "?";
+}
+
+std::optional<IoRelease> parse_io_release(std::string_view name) noexcept {
+  for (const auto r : {IoRelease::always, IoRelease::when_blocking}) {
+    if (to_string(r) == name) return r;
+  }
+  return std::nullopt;
+}
+
+std::string log_level_names() {
+  std::string out;
+  for (const auto* name : kLogLevels) {
+    if (!out.empty()) out += ", ";
+    out += name;
+  }
+  return out;
+}
+
+void ServerConfig::validate() const {
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(bind, ec);
+  if (ec) bad("bind: not an IPv4 or IPv6 address: '" + bind + "'");
+  if (cpu_threads < 0 || cpu_threads > 1024) {
+    bad("cpu-threads must be in [0, 1024], got " + std::to_string(cpu_threads));
+  }
+  if (fib_depth < 1 || fib_depth > 64) {
+    bad("fib-depth must be in [1, 64], got " + std::to_string(fib_depth));
+  }
+  if (max_connections < 1 || max_connections > 100000) {
+    bad("max-connections must be in [1, 100000], got " + std::to_string(max_connections));
+  }
+  if (max_message < 1 || max_message > kMaxMessageLimit) {
+    bad("max-message must be in [1, " + std::to_string(kMaxMessageLimit) + "] bytes, got " +
+        std::to_string(max_message));
+  }
+  if (io.idle_timeout.count() < 0) bad("idle-timeout must not be negative");
+  if (duration.count() < 0) bad("duration must not be negative");
+  bool known_level = false;
+  for (const auto* name : kLogLevels) known_level = known_level || log_level == name;
+  if (!known_level)
+    bad("log-level must be one of " + log_level_names() + ", got '" + log_level + "'");
+  interpreter.validate();
+}
+
+std::string format_exact_duration(std::chrono::nanoseconds d) {
+  struct Unit {
+    std::int64_t ns;
+    const char* name;
+  };
+  static constexpr Unit kUnits[] = {{1'000'000'000, "s"}, {1'000'000, "ms"}, {1'000, "us"}};
+  const auto ns = d.count();
+  if (ns == 0) return "0s";
+  for (const auto& u : kUnits) {
+    if (ns % u.ns == 0) return std::to_string(ns / u.ns) + u.name;
+  }
+  return std::to_string(ns) + "ns";
+}
+
+void to_json(nlohmann::json& j, const ServerConfig& c) {
+  j = {{"bind", c.bind},
+       {"port", c.port},
+       {"interpreter", c.interpreter},
+       {"io_release", to_string(c.io.release)},
+       {"timeout_socket", c.io.timeout_socket},
+       {"idle_timeout_ns", c.io.idle_timeout.count()},
+       {"cpu_threads", c.cpu_threads},
+       {"fib_depth", c.fib_depth},
+       {"handler_bytecodes", c.handler_bytecodes},
+       {"max_connections", c.max_connections},
+       {"max_message", c.max_message},
+       {"duration_ns", c.duration.count()},
+       {"stats", c.stats_path},
+       {"log_level", c.log_level}};
+}
+
+std::string to_toml(const ServerConfig& c) {
+  const auto& lock = c.interpreter.lock;
+  std::ostringstream out;
+  out << "# convoy-server configuration; load it with --config FILE\n"
+      << "bind = " << toml_string(c.bind) << '\n'
+      << "port = " << c.port << '\n'
+      << "policy = " << toml_string(gilcore::to_string(lock.policy)) << '\n'
+      << "switch-interval = " << toml_string(format_exact_duration(lock.switch_interval)) << '\n'
+      << "force-switching = " << (lock.force_switching ? "true" : "false") << '\n'
+      << "check-interval = " << lock.check_interval << '\n'
+      << "bytecode-ns = " << c.interpreter.bytecode_cost.count() << '\n'
+      << "bytecodes-per-call = " << c.interpreter.bytecodes_per_call << '\n'
+      << "io-release = " << toml_string(to_string(c.io.release)) << '\n'
+      << "timeout-socket = " << (c.io.timeout_socket ? "true" : "false") << '\n'
+      << "cpu-threads = " << c.cpu_threads << '\n'
+      << "fib-depth = " << c.fib_depth << '\n'
+      << "handler-bytecodes = " << c.handler_bytecodes << '\n'
+      << "max-connections = " << c.max_connections << '\n'
+      << "max-message = " << c.max_message << '\n'
+      << "idle-timeout = " << toml_string(format_exact_duration(c.io.idle_timeout)) << '\n'
+      << "duration = " << toml_string(format_exact_duration(c.duration)) << '\n';
+  if (c.stats_path.empty()) {
+    out << "# stats = \"server-stats.json\"\n";
+  } else {
+    out << "stats = " << toml_string(c.stats_path) << '\n';
+  }
+  out << "log-level = " << toml_string(c.log_level) << '\n';
+  return out.str();
+}
+
+}  // namespace convoy::server

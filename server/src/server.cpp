@@ -1,0 +1,375 @@
+#include "convoy/server/server.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/ip/address.hpp>
+
+#include "convoy/build_info.hpp"
+#include "convoy/context.hpp"
+
+namespace convoy::server {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// serve_forever's poll_interval: the accept loop wakes (and re-takes the lock) at least this often.
+constexpr int kPollIntervalMs = 500;
+
+std::string format_endpoint(const boost::asio::ip::address& address, std::uint16_t port) {
+  const auto text = address.to_string();
+  return address.is_v6() ? "[" + text + "]:" + std::to_string(port)
+                         : text + ":" + std::to_string(port);
+}
+
+std::string peer_name(const sockaddr_storage& addr) {
+  char text[INET6_ADDRSTRLEN] = "?";
+  std::uint16_t port = 0;
+  if (addr.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
+    ::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+    port = ntohs(in->sin_port);
+    return std::string(text) + ":" + std::to_string(port);
+  }
+  if (addr.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+    ::inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+    port = ntohs(in6->sin6_port);
+  }
+  return "[" + std::string(text) + "]:" + std::to_string(port);
+}
+
+double seconds(SteadyClock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+}  // namespace
+
+Server::Server(ServerConfig config)
+    : config_((config.validate(), std::move(config))),
+      session_{config_.io, config_.max_message, config_.handler_bytecodes},
+      interpreter_(config_.interpreter) {
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+}
+
+Server::~Server() {
+  request_stop();
+  fib_stop_.store(true, std::memory_order_relaxed);
+  for (auto& t : fib_threads_) {
+    if (t.joinable()) t.join();
+  }
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+void Server::listen() {
+  if (listen_fd_ >= 0) throw std::logic_error("Server::listen() called twice");
+  const auto address = boost::asio::ip::make_address(config_.bind);
+  const auto where = format_endpoint(address, config_.port);
+  sockaddr_storage endpoint{};
+  socklen_t endpoint_len = 0;
+  if (address.is_v4()) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&endpoint);
+    in->sin_family = AF_INET;
+    in->sin_port = htons(config_.port);
+    const auto bytes = address.to_v4().to_bytes();
+    std::memcpy(&in->sin_addr, bytes.data(), bytes.size());
+    endpoint_len = sizeof(sockaddr_in);
+  } else {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&endpoint);
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(config_.port);
+    const auto bytes = address.to_v6().to_bytes();
+    std::memcpy(&in6->sin6_addr, bytes.data(), bytes.size());
+    in6->sin6_scope_id = address.to_v6().scope_id();
+    endpoint_len = sizeof(sockaddr_in6);
+  }
+  auto fail = [&](const char* what) {
+    const int error = errno;
+    if (listen_fd_ >= 0) ::close(listen_fd_);
+    listen_fd_ = -1;
+    throw StartupError("cannot listen on " + where + ": " + what + ": " + std::strerror(error));
+  };
+
+  // Non-blocking, so that accept after a readable poll never waits for a client that left.
+  listen_fd_ = ::socket(endpoint.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (listen_fd_ < 0) fail("socket");
+  const int one = 1;
+  if (::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
+    fail("SO_REUSEADDR");
+  }
+  if (::bind(listen_fd_, reinterpret_cast<const sockaddr*>(&endpoint), endpoint_len) != 0) {
+    fail("bind");
+  }
+  if (::listen(listen_fd_, SOMAXCONN) != 0) fail("listen");
+  sockaddr_storage bound{};
+  socklen_t bound_len = sizeof bound;
+  if (::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &bound_len) != 0) {
+    fail("getsockname");
+  }
+  port_ =
+      ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<const sockaddr_in6*>(&bound)->sin6_port
+                                        : reinterpret_cast<const sockaddr_in*>(&bound)->sin_port);
+}
+
+std::string Server::local_address() const {
+  return format_endpoint(boost::asio::ip::make_address(config_.bind), port_);
+}
+
+void Server::request_stop() noexcept {
+  stop_requested_.store(true, std::memory_order_relaxed);
+  const std::uint64_t one = 1;
+  if (::write(wake_fd_, &one, sizeof one) < 0) {
+    // Only EAGAIN (counter saturated) is possible, and then the loop is awake anyway.
+  }
+}
+
+void Server::run(const std::function<void()>& on_ready) {
+  if (listen_fd_ < 0) throw std::logic_error("Server::run() called before listen()");
+  start_fib_threads();
+  context_ = machine_context();
+  ready_at_ = SteadyClock::now();
+  std::exception_ptr failure;
+  try {
+    if (on_ready) on_ready();
+    interpreter_.run(gilcore::Role::main, [this](auto& t) { accept_loop(t); });
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  stop_at_ = SteadyClock::now();
+  ::close(listen_fd_);
+  listen_fd_ = -1;
+  fib_stop_.store(true, std::memory_order_relaxed);
+  stop_connections();
+  stop_fib_threads();
+  if (failure) std::rethrow_exception(failure);
+}
+
+template <class Thread>
+void Server::accept_loop(Thread& t) {
+  const bool timed = config_.duration.count() > 0;
+  const auto deadline = ready_at_ + config_.duration;
+  for (;;) {
+    reap_finished();
+    int timeout_ms = kPollIntervalMs;
+    if (timed) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - SteadyClock::now());
+      if (left.count() <= 0) {
+        stopped_by_duration_ = true;
+        return;
+      }
+      timeout_ms = static_cast<int>(std::min<std::int64_t>(timeout_ms, left.count()));
+    }
+    if (stop_requested_.load(std::memory_order_relaxed)) return;
+
+    struct Polled {
+      int rc;
+      int error;
+      bool listener_ready;
+    };
+    const Polled polled = t.allow_threads([&] {
+      pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+      const int rc = ::poll(fds, 2, timeout_ms);
+      return Polled{rc, rc < 0 ? errno : 0, rc > 0 && (fds[0].revents & POLLIN) != 0};
+    });
+    if (stop_requested_.load(std::memory_order_relaxed)) return;
+    if (polled.rc < 0 && polled.error != EINTR) {
+      throw std::system_error(polled.error, std::generic_category(),
+                              "poll on the listening socket");
+    }
+    if (!polled.listener_ready) continue;
+
+    sockaddr_storage peer{};
+    socklen_t peer_len = sizeof peer;
+    const auto [fd, error] = t.allow_threads([&] {
+      const int rc =
+          ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_CLOEXEC);
+      return std::pair{rc, rc < 0 ? errno : 0};
+    });
+    if (fd < 0) {
+      switch (error) {
+        case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+        case EWOULDBLOCK:
+#endif
+        case EINTR:
+        case ECONNABORTED:
+        case EPROTO: continue;
+        case EMFILE:
+        case ENFILE:
+        case ENOBUFS:
+        case ENOMEM:
+          spdlog::warn("accept: {}; pausing new connections for 100ms", std::strerror(error));
+          t.allow_threads([] { ::usleep(100'000); });
+          continue;
+        default: throw std::system_error(error, std::generic_category(), "accept");
+      }
+    }
+    start_connection(fd, peer_name(peer));
+  }
+}
+
+void Server::start_connection(int fd, const std::string& peer) {
+  const int one = 1;
+  int error = ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0 ? errno : 0;
+  if (error == 0) error = prepare_socket(fd, config_.io);
+  if (error != 0) {
+    ::close(fd);
+    spdlog::debug("connection from {} dropped: cannot set socket options: {}", peer,
+                  std::strerror(error));
+    std::lock_guard lock(mutex_);
+    ++totals_.accepted;
+    ++totals_.refused;
+    return;
+  }
+
+  std::unique_lock lock(mutex_);
+  ++totals_.accepted;
+  if (connections_.size() >= config_.max_connections) {
+    ++totals_.refused;
+    lock.unlock();
+    ::close(fd);
+    spdlog::debug("connection from {} refused: {} connections open (--max-connections)", peer,
+                  config_.max_connections);
+    return;
+  }
+  const auto id = next_connection_id_++;
+  auto& connection = connections_[id];
+  connection.fd = fd;
+  try {
+    connection.thread = std::thread(&Server::connection_main, this, id, fd, peer);
+  } catch (const std::system_error& e) {
+    connections_.erase(id);
+    ++totals_.refused;
+    lock.unlock();
+    ::close(fd);
+    spdlog::warn("connection from {} refused: cannot start its thread: {}", peer, e.what());
+    return;
+  }
+  ++totals_.served;
+  totals_.peak_active = std::max<std::uint64_t>(totals_.peak_active, connections_.size());
+  lock.unlock();
+  spdlog::debug("connection {} from {} opened", id, peer);
+}
+
+void Server::connection_main(std::uint64_t id, int fd, std::string peer) {
+  SessionStats stats;
+  try {
+    stats = run_session(interpreter_, fd, session_, stopping_);
+  } catch (const std::exception& e) {
+    stats.reason = CloseReason::error;
+    stats.detail = e.what();
+  }
+  spdlog::debug("connection {} from {} closed: {} ({}); {} messages, {} bytes", id, peer,
+                to_string(stats.reason), stats.detail, stats.messages, stats.bytes);
+
+  std::lock_guard lock(mutex_);
+  ::close(fd);
+  totals_.messages += stats.messages;
+  totals_.bytes += stats.bytes;
+  totals_.closed[static_cast<std::size_t>(stats.reason)] += 1;
+  totals_.handling_ns.merge(stats.handling_ns);
+  auto node = connections_.extract(id);
+  finished_.push_back(std::move(node.mapped().thread));
+  connection_done_.notify_all();
+}
+
+void Server::reap_finished() {
+  std::vector<std::thread> done;
+  {
+    std::lock_guard lock(mutex_);
+    done.swap(finished_);
+  }
+  for (auto& t : done) t.join();
+}
+
+void Server::stop_connections() {
+  std::unique_lock lock(mutex_);
+  stopping_.store(true, std::memory_order_relaxed);
+  for (const auto& [id, connection] : connections_) ::shutdown(connection.fd, SHUT_RDWR);
+  for (;;) {
+    connection_done_.wait(lock, [this] { return !finished_.empty() || connections_.empty(); });
+    std::vector<std::thread> done;
+    done.swap(finished_);
+    const bool last = connections_.empty();
+    lock.unlock();
+    for (auto& t : done) t.join();
+    lock.lock();
+    if (last) return;
+  }
+}
+
+void Server::start_fib_threads() {
+  fib_started_ = SteadyClock::now();
+  try {
+    for (int i = 0; i < config_.cpu_threads; ++i) {
+      fibs_.push_back(std::make_unique<gilcore::FibWorkload>(
+          config_.fib_depth, config_.interpreter.bytecodes_per_call));
+      fib_threads_.emplace_back([this, &fib = *fibs_.back()] {
+        interpreter_.run(gilcore::Role::cpu, [&](auto& t) { fib.run(t, fib_stop_); });
+      });
+    }
+  } catch (...) {
+    stop_fib_threads();
+    throw;
+  }
+}
+
+void Server::stop_fib_threads() {
+  fib_stop_.store(true, std::memory_order_relaxed);
+  for (auto& t : fib_threads_) {
+    if (t.joinable()) t.join();
+  }
+  fib_stopped_ = SteadyClock::now();
+}
+
+nlohmann::json Server::stats_json() const {
+  std::uint64_t fib_calls = 0;
+  for (const auto& fib : fibs_) fib_calls += fib->calls();
+  const double fib_seconds = seconds(fib_stopped_ - fib_started_);
+
+  std::lock_guard lock(mutex_);
+  nlohmann::json closed = nlohmann::json::object();
+  for (std::size_t i = 0; i < kCloseReasonCount; ++i) {
+    closed[std::string(to_string(static_cast<CloseReason>(i)))] = totals_.closed[i];
+  }
+  return {
+      {"program", "convoy-server"},
+      {"version", version_line("convoy-server")},
+      {"context", context_},
+      {"config", config_},
+      {"run",
+       {{"duration_s", seconds(stop_at_ - ready_at_)},
+        {"stopped_by", stopped_by_duration_ ? "duration" : "request"}}},
+      {"lock", interpreter_.stats_json()},
+      {"fib",
+       {{"threads", config_.cpu_threads},
+        {"depth", config_.fib_depth},
+        {"calls", fib_calls},
+        {"elapsed_s", fib_seconds},
+        {"calls_per_s", fib_seconds > 0 ? static_cast<double>(fib_calls) / fib_seconds : 0.0}}},
+      {"connections",
+       {{"accepted", totals_.accepted},
+        {"served", totals_.served},
+        {"refused", totals_.refused},
+        {"peak_active", totals_.peak_active},
+        {"closed", closed}}},
+      {"messages",
+       {{"count", totals_.messages},
+        {"bytes", totals_.bytes},
+        {"handling_ns", totals_.handling_ns}}},
+  };
+}
+
+}  // namespace convoy::server

@@ -1,0 +1,196 @@
+#include "convoy/server/session.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <limits>
+#include <memory>
+
+namespace convoy::server {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// The outcome of one syscall, with errno captured right after it: the lock re-acquisition that
+// follows a blocking region may clobber errno.
+struct SysResult {
+  long value = 0;
+  int error = 0;
+  SteadyClock::time_point at{};  // when the syscall returned
+};
+
+SysResult finish(long value) noexcept { return {value, value < 0 ? errno : 0, SteadyClock::now()}; }
+
+bool would_block(const SysResult& r) noexcept {
+  return r.value < 0 && (r.error == EAGAIN || r.error == EWOULDBLOCK);
+}
+
+int poll_timeout_ms(std::chrono::nanoseconds timeout) noexcept {
+  if (timeout.count() <= 0) return -1;
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(timeout).count();
+  return ms > std::numeric_limits<int>::max() ? std::numeric_limits<int>::max()
+                                              : static_cast<int>(ms);
+}
+
+// The socket calls of CPython's socket module, on one connected socket, made by the emulated
+// thread `t` under the configured release mode. Every wait happens inside a blocking region.
+template <class Thread>
+class SocketCalls {
+ public:
+  SocketCalls(Thread& t, int fd, const IoConfig& io) noexcept
+      : t_(t), fd_(fd), io_(io), poll_ms_(poll_timeout_ms(io.idle_timeout)) {}
+
+  SysResult recv(char* buffer, std::size_t capacity) {
+    return call(POLLIN, [&](int flags) { return finish(::recv(fd_, buffer, capacity, flags)); });
+  }
+
+  // socket.sendall: one call per partial send. Returns the first failure, or the byte count.
+  SysResult sendall(const char* data, std::size_t size) {
+    SysResult r;
+    std::size_t done = 0;
+    while (done < size) {
+      r = call(POLLOUT, [&](int flags) {
+        return finish(::send(fd_, data + done, size - done, flags | MSG_NOSIGNAL));
+      });
+      if (r.value < 0) return r;
+      done += static_cast<std::size_t>(r.value);
+    }
+    r.value = static_cast<long>(done);
+    return r;
+  }
+
+ private:
+  // One socket call; EINTR is retried, as CPython does since PEP 475. An idle timeout comes
+  // back as ETIMEDOUT.
+  template <class Op>
+  SysResult call(short events, Op op) {
+    for (;;) {
+      SysResult r = call_once(events, op);
+      if (r.value < 0 && r.error == EINTR) continue;
+      return r;
+    }
+  }
+
+  template <class Op>
+  SysResult call_once(short events, Op op) {
+    const bool when_blocking = io_.release == IoRelease::when_blocking;
+    if (when_blocking) {
+      // Holding the lock: done at once, unless it would block.
+      SysResult r = op(MSG_DONTWAIT);
+      if (!would_block(r)) return r;
+    }
+    if (!io_.timeout_socket) {
+      // A blocking socket: one region around the call. SO_RCVTIMEO/SO_SNDTIMEO bound the wait.
+      SysResult r = t_.allow_threads([&] { return op(0); });
+      if (would_block(r)) r.error = ETIMEDOUT;
+      return r;
+    }
+    // A socket with a timeout (sock_call_ex): the readiness poll in one region, the call in
+    // another, until the call does not report EAGAIN.
+    for (;;) {
+      const SysResult ready = t_.allow_threads([&] {
+        pollfd p{fd_, events, 0};
+        return finish(::poll(&p, 1, poll_ms_));
+      });
+      if (ready.value == 0) return {-1, ETIMEDOUT, ready.at};
+      if (ready.value < 0) return ready;
+      SysResult r =
+          when_blocking ? op(MSG_DONTWAIT) : t_.allow_threads([&] { return op(MSG_DONTWAIT); });
+      if (!would_block(r)) return r;
+    }
+  }
+
+  Thread& t_;
+  int fd_;
+  const IoConfig& io_;
+  int poll_ms_;
+};
+
+void close_because(SessionStats& stats, const SysResult& r, const std::atomic<bool>& stopping,
+                   const char* call) {
+  if (stopping.load(std::memory_order_relaxed)) {
+    stats.reason = CloseReason::shutdown;
+    stats.detail = "server shutting down";
+    return;
+  }
+  if (r.value == 0) {
+    stats.reason = CloseReason::eof;
+    stats.detail = "peer closed the connection";
+    return;
+  }
+  switch (r.error) {
+    case ECONNRESET:
+    case EPIPE: stats.reason = CloseReason::reset; break;
+    case ETIMEDOUT:
+      stats.reason = CloseReason::idle_timeout;
+      stats.detail = std::string("idle timeout in ") + call;
+      return;
+    default: stats.reason = CloseReason::error; break;
+  }
+  stats.detail = std::string(call) + ": " + std::strerror(r.error);
+}
+
+timeval to_timeval(std::chrono::nanoseconds d) noexcept {
+  const auto us = std::chrono::ceil<std::chrono::microseconds>(d).count();
+  return {static_cast<time_t>(us / 1'000'000), static_cast<suseconds_t>(us % 1'000'000)};
+}
+
+}  // namespace
+
+std::string_view to_string(CloseReason reason) noexcept {
+  switch (reason) {
+    case CloseReason::eof: return "eof";
+    case CloseReason::reset: return "reset";
+    case CloseReason::idle_timeout: return "idle_timeout";
+    case CloseReason::oversize: return "oversize";
+    case CloseReason::shutdown: return "shutdown";
+    case CloseReason::error: return "error";
+  }
+  return "?";
+}
+
+int prepare_socket(int fd, const IoConfig& io) noexcept {
+  if (io.idle_timeout.count() <= 0) return 0;
+  const timeval tv = to_timeval(io.idle_timeout);
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) return errno;
+  if (::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0) return errno;
+  return 0;
+}
+
+SessionStats run_session(gilcore::Interpreter& interpreter, int fd, const SessionSettings& settings,
+                         const std::atomic<bool>& stopping) {
+  SessionStats stats;
+  // One byte more than allowed, so that an oversized chunk is seen rather than split.
+  const std::size_t capacity = settings.max_message + 1;
+  const std::unique_ptr<char[]> buffer(new char[capacity]);
+
+  interpreter.run(gilcore::Role::io, [&](auto& t) {
+    SocketCalls calls(t, fd, settings.io);
+    for (;;) {
+      const SysResult got = calls.recv(buffer.get(), capacity);
+      if (got.value <= 0) return close_because(stats, got, stopping, "recv");
+      const auto size = static_cast<std::size_t>(got.value);
+      if (size > settings.max_message) {
+        stats.reason = CloseReason::oversize;
+        stats.detail = "more than " + std::to_string(settings.max_message) +
+                       " bytes (--max-message) pending at once";
+        return;
+      }
+      t.bytecodes(settings.handler_bytecodes);
+      const SysResult sent = calls.sendall(buffer.get(), size);
+      if (sent.value < 0) return close_because(stats, sent, stopping, "send");
+      const auto elapsed = SteadyClock::now() - got.at;
+      stats.handling_ns.record(static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()));
+      stats.messages += 1;
+      stats.bytes += size;
+    }
+  });
+  return stats;
+}
+
+}  // namespace convoy::server

@@ -114,7 +114,7 @@ echo "== 2. open loop: 20000 req/s, uniform, 4 connections, ${run_s} s after 1 s
 "$client" -p "$echo_port" --mode open --rate 20000 -c 4 --size "$size" -d "${run_s}s" -w 1s \
   --json "$work/open.json" --hgrm "$work/open.hgrm" >"$work/open.txt" 2>&1 || true
 sed 's/^/   /' "$work/open.txt"
-jq -r '.results | "   achieved \(.achieved_rate | floor) req/s of \(.offered_rate) offered: \(((.achieved_rate / .offered_rate - 1) * 100) * 1000 | round / 1000) %; lag p99 \(.schedule_lag.p99_us) us"' \
+jq -r '.results | "   achieved \(.achieved_rate | floor) req/s of \(.offered_rate) offered (\((.achieved_rate / .offered_rate - 1) * 100000 | round / 1000) %); schedule lag p50 \(.schedule_lag.p50_us * 10 | round / 10) us, p99 \(.schedule_lag.p99_us * 10 | round / 10) us"' \
   "$work/open.json"
 awk -v a="$(jq -r .results.achieved_rate "$work/open.json")" \
   'BEGIN {d = (a / 20000 - 1) * 100; if (d < 0) d = -d; printf "   target |achieved - offered| <= 1 %%: %s\n", (d <= 1 ? "within target" : "OUTSIDE target")}'

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "convoy/client/config.hpp"
+#include "convoy/client/histogram.hpp"
+#include "convoy/client/runner.hpp"
+
+namespace convoy::client {
+
+/// count, mean, stddev, min, p50, p90, p99, p99.9, p99.99, max (microseconds, keys ending in
+/// "_us") and, if `with_buckets`, the non-empty bins as [lower_us, upper_us, count] triples so
+/// that runs can be merged later.
+nlohmann::json histogram_json(const LatencyHistogram& h, bool with_buckets = true);
+
+/// The whole result file: {"context": `context`, "config": ..., "histogram": ..., "results": ...}.
+nlohmann::json result_json(const Config& config, const RunResult& result,
+                           const nlohmann::json& context);
+
+/// HdrHistogram's percentile distribution text (as printed by wrk2 and read by its plotter):
+/// a header line, rows "Value Percentile TotalCount 1/(1-Percentile)" with 5 steps per halving
+/// of the distance to 100 %, a final 100 % row, and the #[Mean..], #[Max..], #[Buckets..] footer.
+/// Values in microseconds (said in a last comment line).
+void write_hgrm(std::ostream& out, const LatencyHistogram& h);
+
+/// One row per second since the measured start: second,count,p50_us,p99_us,max_us (empty
+/// fields for seconds without replies).
+void write_csv(std::ostream& out, const std::vector<LatencyHistogram>& per_second);
+
+/// The human-readable summary table.
+void print_summary(std::ostream& out, const Config& config, const RunResult& result);
+
+/// Writes the files asked for by --json, --csv and --hgrm; returns one message per failure.
+std::vector<std::string> write_result_files(const Config& config, const RunResult& result,
+                                            const nlohmann::json& context);
+
+}  // namespace convoy::client

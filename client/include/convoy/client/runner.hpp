@@ -1,0 +1,73 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "convoy/client/config.hpp"
+#include "convoy/client/histogram.hpp"
+
+namespace convoy::client {
+
+/// Echoes that were not what was sent, or never came.
+struct ErrorCounts {
+  std::uint64_t corrupted = 0;     ///< a byte differs from what was sent
+  std::uint64_t reordered = 0;     ///< intact, but not the oldest outstanding request's echo
+  std::uint64_t duplicated = 0;    ///< intact echo of a request already answered
+  std::uint64_t short_echoes = 0;  ///< the connection ended in the middle of an echo
+  std::uint64_t timeouts = 0;      ///< no echo within --timeout (the connection is given up)
+  std::uint64_t lost = 0;  ///< outstanding on a connection that ended (closed, reset, timed out)
+  std::uint64_t abandoned = 0;  ///< outstanding on healthy connections when the run was stopped
+
+  /// Everything that makes the run fail (abandoned requests are a consequence, not a cause).
+  std::uint64_t total() const {
+    return corrupted + reordered + duplicated + short_echoes + timeouts + lost;
+  }
+  /// Adds another thread's counts.
+  void add(const ErrorCounts& o);
+};
+
+/// Everything one run measured; histograms in nanoseconds.
+struct RunResult {
+  bool connected = false;  ///< false: nothing was sent (see error)
+  std::string error;       ///< the first fatal error, named; empty if none
+  std::string
+      error_kind;  ///< "resolve", "connect", "closed", "reset", "io", "timeout", "interrupted"
+  std::string first_corruption;  ///< where the first corrupted echo differed
+
+  /// Closed loop: round trip from the send. Open loop: from the intended send time (coordinated
+  /// omission corrected).
+  LatencyHistogram latency;
+  LatencyHistogram service;                  ///< from the actual send time (open loop only)
+  LatencyHistogram lag;                      ///< actual minus intended send time (open loop only)
+  std::vector<LatencyHistogram> per_second;  ///< `latency` per second since the measured start
+
+  ErrorCounts errors;
+  std::uint64_t sent = 0;       ///< measured requests written
+  std::uint64_t completed = 0;  ///< measured requests answered correctly (in `latency`)
+  std::uint64_t warmup_sent = 0;
+  std::uint64_t warmup_completed = 0;
+  double elapsed_s = 0;      ///< measured start to the last measured echo
+  double achieved_rate = 0;  ///< completed / elapsed_s
+
+  /// 0 success, 1 any error (fatal or counted), 130 interrupted.
+  int exit_code() const;
+};
+
+/// A live view of the run for a progress display (counts since the start, warm-up included).
+struct Progress {
+  double elapsed_s = 0;
+  std::uint64_t completed = 0;
+  std::uint64_t errors = 0;
+};
+
+/// Connects, runs the load described by `config` and returns what was measured. Blocks until the
+/// run ends: duration or count reached, a fatal error, or `*interrupt` turning true. Calls
+/// `progress` from the calling thread about four times a second if it is set. Never throws for
+/// network errors: they end up in RunResult::error.
+RunResult run_load(const Config& config, const std::function<void(const Progress&)>& progress = {},
+                   const std::atomic<bool>* interrupt = nullptr);
+
+}  // namespace convoy::client

@@ -1,0 +1,246 @@
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include "convoy/client/payload.hpp"
+#include "convoy/duration.hpp"
+#include "worker.hpp"
+
+namespace convoy::client {
+namespace {
+
+std::string describe(std::uint16_t id, std::uint64_t seq) {
+  return "connection " + std::to_string(id) + ", seq " + std::to_string(seq);
+}
+
+// The error kind (JSON error_kind) and message for a failed read.
+std::pair<std::string, std::string> read_failure(const boost::system::error_code& ec) {
+  if (ec == boost::asio::error::eof) return {"closed", "server closed the connection"};
+  if (ec == boost::asio::error::connection_reset) return {"reset", "server reset the connection"};
+  return {"io", "read failed: " + ec.message()};
+}
+
+}  // namespace
+
+Connection::Connection(Worker& worker, boost::asio::io_context& io, std::uint16_t id)
+    : worker_(worker),
+      config_(worker.state().config()),
+      socket_(io),
+      think_timer_(io),
+      id_(id),
+      rbuf_(std::max<std::size_t>(64 * 1024, 4 * worker.state().config().size)) {}
+
+void Connection::start() {
+  read();
+  if (config_.mode == Mode::kClosed) send_next();
+}
+
+void Connection::send_next() {
+  if (failed_ || closed_) return;
+  const std::int64_t now = now_ns();
+  std::uint16_t flags = 0;
+  if (!worker_.state().admit(now, flags)) {
+    done_sending_ = true;
+    return;
+  }
+  enqueue(now, flags);
+}
+
+void Connection::enqueue(std::int64_t intended_ns, std::uint16_t flags) {
+  if (failed_ || closed_) return;
+  const Pending p{next_seq_++, intended_ns, 0, flags};
+  outstanding_.push_back(p);
+  const std::size_t offset = pending_.size();
+  pending_.resize(offset + config_.size);
+  encode_message(std::span(pending_).subspan(offset, config_.size),
+                 {id_, flags, p.seq, intended_ns, 0});
+  flush();
+}
+
+void Connection::flush() {
+  if (write_in_progress_ || pending_.empty() || failed_ || closed_) return;
+  std::swap(writing_, pending_);
+  pending_.clear();
+  // The send time is stamped into each message right before the socket gets it; messages queued
+  // behind a slow write are therefore timed from their real send, their lag shows the wait.
+  const std::int64_t now = now_ns();
+  const std::size_t n = writing_.size() / config_.size;
+  const std::size_t first = outstanding_.size() - n;
+  for (std::size_t k = 0; k < n; ++k) {
+    stamp_sent(std::span(writing_).subspan(k * config_.size, config_.size), now);
+    Pending& p = outstanding_[first + k];
+    p.sent_ns = now;
+    if (p.flags & kFlagWarmup) {
+      ++worker_.result().warmup_sent;
+    } else {
+      ++worker_.result().sent;
+      if (config_.mode == Mode::kOpen) worker_.record_lag(now - p.intended_ns);
+    }
+  }
+  write_in_progress_ = true;
+  boost::asio::async_write(
+      socket_, boost::asio::buffer(writing_),
+      [this](const boost::system::error_code& ec, std::size_t) {
+        write_in_progress_ = false;
+        if (closed_ || failed_) return;
+        if (ec) {
+          fail("io", "write failed on connection " + std::to_string(id_) + ": " + ec.message());
+          return;
+        }
+        flush();
+      });
+}
+
+void Connection::read() {
+  if (rbegin_ > 0 && rbuf_.size() - rend_ < config_.size) {
+    std::memmove(rbuf_.data(), rbuf_.data() + rbegin_, rend_ - rbegin_);
+    rend_ -= rbegin_;
+    rbegin_ = 0;
+  }
+  socket_.async_read_some(
+      boost::asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_),
+      [this](const boost::system::error_code& ec, std::size_t n) { on_read(ec, n); });
+}
+
+void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
+  if (closed_ || failed_) return;
+  if (ec) {
+    const std::size_t partial = rend_ - rbegin_;
+    auto& errors = worker_.result().errors;
+    auto [kind, what] = read_failure(ec);
+    what += " (connection " + std::to_string(id_);
+    if (partial > 0) {
+      ++errors.short_echoes;
+      what += ", in the middle of an echo: " + std::to_string(partial) + " of " +
+              std::to_string(config_.size) + " bytes";
+    }
+    std::size_t unanswered = outstanding_.size();
+    if (partial > 0 && unanswered > 0) --unanswered;  // that one is counted as short
+    errors.lost += unanswered;
+    what += ", " + std::to_string(unanswered) + " request(s) unanswered)";
+    outstanding_.clear();
+    fail(kind, what);
+    return;
+  }
+  rend_ += n;
+  const std::int64_t now = now_ns();
+  while (rend_ - rbegin_ >= config_.size && !failed_) {
+    on_message(std::span<const std::byte>(rbuf_.data() + rbegin_, config_.size), now);
+    rbegin_ += config_.size;
+  }
+  if (rbegin_ == rend_) rbegin_ = rend_ = 0;
+  if (!failed_ && !closed_) read();
+}
+
+void Connection::on_message(std::span<const std::byte> message, std::int64_t now) {
+  auto& result = worker_.result();
+  MessageHeader got;
+  const bool magic = decode_header(message, got);
+  const bool intact = magic && got.connection == id_ && self_consistent(message);
+
+  if (!outstanding_.empty()) {
+    const Pending front = outstanding_.front();
+    const MessageHeader want{id_, front.flags, front.seq, front.intended_ns, front.sent_ns};
+    Mismatch mismatch;
+    if (verify_message(message, want, &mismatch)) {
+      outstanding_.pop_front();
+      complete(front, now);
+      after_reply(now);
+      return;
+    }
+    if (intact && got.seq != front.seq) {
+      const auto it = std::find_if(outstanding_.begin() + 1, outstanding_.end(),
+                                   [&](const Pending& p) { return p.seq == got.seq; });
+      if (it != outstanding_.end()) {
+        const MessageHeader other{id_, it->flags, it->seq, it->intended_ns, it->sent_ns};
+        if (got == other) {
+          ++result.errors.reordered;
+          const Pending p = *it;
+          outstanding_.erase(it);
+          complete(p, now);
+          after_reply(now);
+          return;
+        }
+      } else if (got.seq < next_seq_) {
+        ++result.errors.duplicated;
+        return;
+      }
+    }
+    ++result.errors.corrupted;
+    if (result.first_corruption.empty())
+      result.first_corruption = describe_mismatch(want, mismatch);
+    outstanding_.pop_front();
+    after_reply(now);
+    return;
+  }
+
+  // Nothing was outstanding: an extra copy of an answered request, or bytes nobody sent.
+  if (intact && got.seq < next_seq_) {
+    ++result.errors.duplicated;
+  } else {
+    ++result.errors.corrupted;
+    if (result.first_corruption.empty()) {
+      result.first_corruption =
+          "connection " + std::to_string(id_) + ": an echo arrived with no request outstanding";
+    }
+  }
+}
+
+void Connection::complete(const Pending& p, std::int64_t now) { worker_.record(p, now); }
+
+void Connection::after_reply(std::int64_t now) {
+  if (config_.mode != Mode::kClosed || !outstanding_.empty()) return;
+  if (config_.think.count() == 0) {
+    send_next();
+    return;
+  }
+  think_timer_.expires_at(to_time_point(now + config_.think.count()));
+  think_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) send_next();
+  });
+}
+
+void Connection::check_timeout(std::int64_t now) {
+  if (failed_ || closed_ || outstanding_.empty()) return;
+  const Pending& oldest = outstanding_.front();
+  const std::int64_t since = oldest.sent_ns != 0 ? oldest.sent_ns : oldest.intended_ns;
+  if (now - since <= config_.timeout.count()) return;
+  auto& errors = worker_.result().errors;
+  ++errors.timeouts;
+  errors.lost += outstanding_.size() - 1;
+  const std::string what = "no echo within " + convoy::format_duration(config_.timeout) + " (" +
+                           describe(id_, oldest.seq) + ", " + std::to_string(outstanding_.size()) +
+                           " request(s) unanswered)";
+  outstanding_.clear();
+  fail("timeout", what);
+}
+
+bool Connection::done() const {
+  if (failed_) return true;
+  const bool sending = config_.mode == Mode::kClosed && !done_sending_;
+  return !sending && outstanding_.empty() && pending_.empty() && !write_in_progress_;
+}
+
+void Connection::shutdown(bool aborted) {
+  if (closed_) return;
+  if (aborted && !failed_) worker_.result().errors.abandoned += outstanding_.size();
+  closed_ = true;
+  boost::system::error_code ignored;
+  think_timer_.cancel();
+  socket_.shutdown(Socket::shutdown_both, ignored);
+  socket_.close(ignored);
+}
+
+void Connection::fail(const std::string& kind, const std::string& message) {
+  failed_ = true;
+  boost::system::error_code ignored;
+  think_timer_.cancel();
+  socket_.close(ignored);
+  worker_.state().fail(kind, message);
+}
+
+}  // namespace convoy::client

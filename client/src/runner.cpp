@@ -1,0 +1,143 @@
+#include "convoy/client/runner.hpp"
+
+#include <condition_variable>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "worker.hpp"
+
+namespace convoy::client {
+
+void ErrorCounts::add(const ErrorCounts& o) {
+  corrupted += o.corrupted;
+  reordered += o.reordered;
+  duplicated += o.duplicated;
+  short_echoes += o.short_echoes;
+  timeouts += o.timeouts;
+  lost += o.lost;
+  abandoned += o.abandoned;
+}
+
+int RunResult::exit_code() const {
+  if (error_kind == "interrupted") return 130;
+  return error.empty() && errors.total() == 0 ? 0 : 1;
+}
+
+namespace {
+
+void merge_into(RunResult& total, const RunResult& part) {
+  total.latency.merge(part.latency);
+  total.service.merge(part.service);
+  total.lag.merge(part.lag);
+  if (total.per_second.size() < part.per_second.size()) {
+    total.per_second.resize(part.per_second.size());
+  }
+  for (std::size_t i = 0; i < part.per_second.size(); ++i) {
+    total.per_second[i].merge(part.per_second[i]);
+  }
+  total.errors.add(part.errors);
+  total.sent += part.sent;
+  total.completed += part.completed;
+  total.warmup_sent += part.warmup_sent;
+  total.warmup_completed += part.warmup_completed;
+  if (total.first_corruption.empty()) total.first_corruption = part.first_corruption;
+}
+
+}  // namespace
+
+RunResult run_load(const Config& config, const std::function<void(const Progress&)>& progress,
+                   const std::atomic<bool>* interrupt) {
+  RunResult result;
+  const std::string target = config.host + ":" + std::to_string(config.port);
+
+  boost::asio::io_context resolve_io;
+  Resolver resolver(resolve_io);
+  boost::system::error_code ec;
+  const auto endpoints = resolver.resolve(config.host, std::to_string(config.port), ec);
+  if (ec) {
+    result.error = "cannot resolve '" + config.host + "': " + ec.message();
+    result.error_kind = "resolve";
+    return result;
+  }
+
+  RunState state(config);
+  std::vector<std::vector<std::uint16_t>> ids(config.threads);
+  for (unsigned i = 0; i < config.connections; ++i) {
+    ids[i % config.threads].push_back(static_cast<std::uint16_t>(i));
+  }
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<boost::asio::io_context*> contexts;
+  for (unsigned k = 0; k < config.threads; ++k) {
+    workers.push_back(std::make_unique<Worker>(state, k, config.connections, ids[k]));
+    contexts.push_back(&workers.back()->context());
+  }
+  for (auto& w : workers) {
+    const std::string error = w->connect(endpoints);
+    if (!error.empty()) {
+      result.error = "cannot connect to " + target + ": " + error;
+      result.error_kind = "connect";
+      return result;
+    }
+  }
+  result.connected = true;
+
+  // A short lead so that every thread is waiting when the schedule starts.
+  const std::int64_t start = now_ns() + 2'000'000;
+  state.begin(start, contexts);
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::size_t running = workers.size();
+  std::vector<std::thread> threads;
+  for (auto& w : workers) {
+    threads.emplace_back([&, worker = w.get()] {
+      try {
+        worker->run();
+      } catch (const std::exception& e) {
+        state.fail("internal", std::string("client thread failed: ") + e.what());
+      }
+      std::lock_guard lock(mu);
+      --running;
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock lock(mu);
+    while (running > 0) {
+      cv.wait_for(lock, std::chrono::milliseconds(250));
+      if (interrupt != nullptr && interrupt->load() && !state.stopping()) {
+        state.fail("interrupted", "interrupted");
+      }
+      if (progress) {
+        Progress p;
+        p.elapsed_s = static_cast<double>(now_ns() - start) / 1e9;
+        p.completed = state.progress_completed.load(std::memory_order_relaxed);
+        p.errors = state.progress_errors.load(std::memory_order_relaxed);
+        lock.unlock();
+        progress(p);
+        lock.lock();
+      }
+    }
+  }
+  for (auto& t : threads) t.join();
+
+  std::int64_t last_received = 0;
+  for (auto& w : workers) {
+    merge_into(result, w->result());
+    last_received = std::max(last_received, w->last_received_ns());
+  }
+  result.error = state.error();
+  result.error_kind = state.error_kind();
+  const std::int64_t measure_start = state.measure_start_ns();
+  if (measure_start != kNever && last_received > measure_start) {
+    result.elapsed_s = static_cast<double>(last_received - measure_start) / 1e9;
+    result.achieved_rate = static_cast<double>(result.completed) / result.elapsed_s;
+  }
+  return result;
+}
+
+}  // namespace convoy::client

@@ -1,0 +1,212 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "convoy/client/report.hpp"
+
+namespace convoy::client {
+namespace {
+
+struct HgrmRow {
+  double value = 0;
+  double percentile = 0;
+  unsigned long long total = 0;
+};
+
+struct Hgrm {
+  std::string header;
+  std::vector<HgrmRow> rows;
+  double mean = -1;
+  double stddev = -1;
+  double max = -1;
+  unsigned long long total = 0;
+  unsigned buckets = 0;
+};
+
+Hgrm parse_hgrm(const std::string& text) {
+  Hgrm h;
+  std::istringstream in(text);
+  std::string line;
+  std::getline(in, h.header);
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    if (line.rfind("#[Mean", 0) == 0) {
+      std::sscanf(line.c_str(), "#[Mean = %lf, StdDeviation = %lf]", &h.mean, &h.stddev);
+    } else if (line.rfind("#[Max", 0) == 0) {
+      std::sscanf(line.c_str(), "#[Max = %lf, Total count = %llu]", &h.max, &h.total);
+    } else if (line.rfind("#[Buckets", 0) == 0) {
+      std::sscanf(line.c_str(), "#[Buckets = %u", &h.buckets);
+    } else if (line[0] != '#') {
+      HgrmRow r;
+      std::istringstream fields(line);
+      fields >> r.value >> r.percentile >> r.total;
+      h.rows.push_back(r);
+    }
+  }
+  return h;
+}
+
+LatencyHistogram sample_histogram(std::size_t n) {
+  std::mt19937_64 rng(3);
+  std::lognormal_distribution<double> dist(std::log(30'000.0), 0.8);
+  LatencyHistogram h;
+  for (std::size_t i = 0; i < n; ++i) h.record(std::llround(dist(rng)));
+  return h;
+}
+
+TEST(ClientReportTest, HgrmParsesBackToTheHistogram) {
+  const auto h = sample_histogram(100'000);
+  std::ostringstream out;
+  write_hgrm(out, h);
+  const Hgrm parsed = parse_hgrm(out.str());
+
+  EXPECT_NE(parsed.header.find("Value"), std::string::npos);
+  EXPECT_NE(parsed.header.find("Percentile"), std::string::npos);
+  EXPECT_NE(parsed.header.find("TotalCount"), std::string::npos);
+  EXPECT_NE(parsed.header.find("1/(1-Percentile)"), std::string::npos);
+  ASSERT_GT(parsed.rows.size(), 50u);
+  for (std::size_t i = 1; i < parsed.rows.size(); ++i) {
+    EXPECT_GE(parsed.rows[i].value, parsed.rows[i - 1].value) << i;
+    EXPECT_GT(parsed.rows[i].percentile, parsed.rows[i - 1].percentile) << i;
+    EXPECT_GE(parsed.rows[i].total, parsed.rows[i - 1].total) << i;
+  }
+  EXPECT_DOUBLE_EQ(parsed.rows.front().percentile, 0.0);
+  EXPECT_DOUBLE_EQ(parsed.rows.back().percentile, 1.0);
+  EXPECT_EQ(parsed.rows.back().total, h.count());
+  EXPECT_NEAR(parsed.rows.back().value, h.max() / 1e3, 1e-3);
+  for (const auto& r : parsed.rows) {
+    if (r.percentile >= 1.0) continue;
+    EXPECT_NEAR(r.value, h.percentile(r.percentile * 100) / 1e3, 1e-3) << r.percentile;
+  }
+  EXPECT_NEAR(parsed.mean, h.mean() / 1e3, 1e-3);
+  EXPECT_NEAR(parsed.stddev, h.stddev() / 1e3, 1e-3);
+  EXPECT_NEAR(parsed.max, h.max() / 1e3, 1e-3);
+  EXPECT_EQ(parsed.total, h.count());
+  EXPECT_EQ(parsed.buckets, LatencyHistogram::kBins);
+  EXPECT_NE(out.str().find("microseconds"), std::string::npos);
+}
+
+TEST(ClientReportTest, HgrmOfAnEmptyHistogramHasHeaderAndFooterOnly) {
+  std::ostringstream out;
+  write_hgrm(out, LatencyHistogram());
+  const Hgrm parsed = parse_hgrm(out.str());
+  EXPECT_TRUE(parsed.rows.empty());
+  EXPECT_EQ(parsed.total, 0u);
+  EXPECT_EQ(parsed.max, 0.0);
+}
+
+RunResult sample_result() {
+  RunResult r;
+  r.connected = true;
+  r.latency = sample_histogram(10'000);
+  r.service = sample_histogram(5'000);
+  r.lag.record(2'000);
+  r.per_second.resize(3);
+  r.per_second[0].record(10'000);
+  r.per_second[0].record(20'000);
+  r.per_second[2].record(40'000);
+  r.completed = r.latency.count();
+  r.sent = r.completed;
+  r.elapsed_s = 2.5;
+  r.achieved_rate = 4'000;
+  r.errors.corrupted = 2;
+  r.first_corruption = "connection 0, seq 10, byte 50: expected 0x01, got 0x5b";
+  return r;
+}
+
+TEST(ClientReportTest, JsonParsesBackWithContextConfigAndResults) {
+  Config c;
+  c.port = 9000;
+  c.duration = std::chrono::seconds(3);
+  const RunResult r = sample_result();
+  const nlohmann::json context = {{"host", "testhost"}, {"git_revision", "abc"}};
+  const auto parsed = nlohmann::json::parse(result_json(c, r, context).dump(2));
+
+  EXPECT_EQ(parsed.at("context").at("host"), "testhost");
+  EXPECT_EQ(parsed.at("config").at("port"), 9000);
+  EXPECT_EQ(parsed.at("config").at("mode"), "closed");
+  EXPECT_EQ(parsed.at("config").at("duration"), "3s");
+  EXPECT_EQ(parsed.at("histogram").at("bins"), LatencyHistogram::kBins);
+  const auto& res = parsed.at("results");
+  EXPECT_EQ(res.at("status"), "error");
+  EXPECT_EQ(res.at("exit_code"), 1);
+  EXPECT_EQ(res.at("errors").at("corrupted"), 2);
+  EXPECT_EQ(res.at("first_corruption"), r.first_corruption);
+  EXPECT_EQ(res.at("requests").at("completed"), r.completed);
+  EXPECT_DOUBLE_EQ(res.at("achieved_rate").get<double>(), 4'000);
+  const auto& lat = res.at("latency");
+  EXPECT_EQ(lat.at("count"), r.latency.count());
+  EXPECT_NEAR(lat.at("p99_us").get<double>(), r.latency.percentile(99) / 1e3, 1e-9);
+  EXPECT_NEAR(lat.at("max_us").get<double>(), r.latency.max() / 1e3, 1e-9);
+  std::uint64_t in_buckets = 0;
+  for (const auto& b : lat.at("buckets")) in_buckets += b.at(2).get<std::uint64_t>();
+  EXPECT_EQ(in_buckets, r.latency.count());
+  EXPECT_FALSE(res.contains("service_time"));
+}
+
+TEST(ClientReportTest, OpenModeJsonHasServiceTimeLagAndOfferedRate) {
+  Config c;
+  c.port = 9000;
+  c.mode = Mode::kOpen;
+  c.rate = 5'000;
+  c.count = 1000;
+  const auto parsed = nlohmann::json::parse(result_json(c, sample_result(), {}).dump());
+  const auto& res = parsed.at("results");
+  EXPECT_EQ(res.at("service_time").at("count"), 5'000);
+  EXPECT_EQ(res.at("schedule_lag").at("count"), 1);
+  EXPECT_DOUBLE_EQ(res.at("offered_rate").get<double>(), 5'000);
+  EXPECT_EQ(parsed.at("config").at("count"), 1000);
+  EXPECT_EQ(parsed.at("config").at("arrival"), "uniform");
+  EXPECT_NE(res.at("latency_from").get<std::string>().find("intended"), std::string::npos);
+}
+
+TEST(ClientReportTest, CsvHasOneRowPerSecond) {
+  const RunResult r = sample_result();
+  std::ostringstream out;
+  write_csv(out, r.per_second);
+  std::istringstream in(out.str());
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0], "second,count,p50_us,p99_us,max_us");
+  unsigned second = 0;
+  unsigned long long count = 0;
+  double p50 = 0;
+  double p99 = 0;
+  double max = 0;
+  ASSERT_EQ(std::sscanf(lines[1].c_str(), "%u,%llu,%lf,%lf,%lf", &second, &count, &p50, &p99, &max),
+            5);
+  EXPECT_EQ(second, 0u);
+  EXPECT_EQ(count, 2u);
+  EXPECT_NEAR(p50, 10.0, 0.1);
+  EXPECT_NEAR(p99, 20.0, 0.2);
+  EXPECT_DOUBLE_EQ(max, 20.0);
+  EXPECT_EQ(lines[2], "1,0,,,");
+  EXPECT_EQ(lines[3], "2,1,40.000,40.000,40.000");
+}
+
+TEST(ClientReportTest, SummaryTableNamesTheLatenciesAndErrors) {
+  Config c;
+  c.port = 9000;
+  c.mode = Mode::kOpen;
+  c.rate = 5'000;
+  c.duration = std::chrono::seconds(1);
+  std::ostringstream out;
+  print_summary(out, c, sample_result());
+  const std::string s = out.str();
+  EXPECT_NE(s.find("latency (from intended send)"), std::string::npos);
+  EXPECT_NE(s.find("service time (from actual send)"), std::string::npos);
+  EXPECT_NE(s.find("schedule lag"), std::string::npos);
+  EXPECT_NE(s.find("2 corrupted"), std::string::npos);
+  EXPECT_NE(s.find("offered 5000"), std::string::npos);
+  EXPECT_NE(s.find("below the offered rate"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace convoy::client

@@ -67,7 +67,12 @@ for interp in $interpreters; do
     note "$interp: not installed, skipped"
     continue
   fi
-  version=$("$exe" --version 2>&1 | head -n 1)
+  # A shim on PATH (pyenv's, say) may name an interpreter that is not really there.
+  if ! version=$("$exe" --version 2>&1); then
+    note "$interp: $exe does not run (${version%%$'\n'*}), skipped"
+    continue
+  fi
+  version=${version%%$'\n'*}
   server_cmd=("$exe" "$CONVOY_ROOT/scripts/reference/$script" --port 0 --cpu-threads "$cpu_threads"
     --fib-depth "$fib_depth")
   params=$(jq -nc --arg kind real --arg interp "$interp" --arg version "$version" --argjson cpu "$cpu_threads" \

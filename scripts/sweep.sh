@@ -129,7 +129,7 @@ for p in "${points[@]}"; do
       server_cpus: $server_cpus, client_cpus: $client_cpus}')
   printf '[%d/%d] %s: ' "$i" "$total" "$label"
   if run_point "$dir" "$params" "$server_cpus" "$client_cpus" server_args client_args; then
-    jq -r "$summary_filter"' | "p50 \(.p50_us / 1000) ms, p99 \(.p99_us / 1000) ms, fib \(.fib_calls_per_s) calls/s"' "$dir/point.json"
+    jq -r "$summary_filter"' | "p50 \(.p50_us / 1000 * 1000 | round / 1000) ms, p99 \(.p99_us / 1000 * 1000 | round / 1000) ms, fib \(.fib_calls_per_s | round) calls/s"' "$dir/point.json"
   else
     failed=$((failed + 1))
     jq -r '"FAILED: \(.error)"' "$dir/point.json"

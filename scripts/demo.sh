@@ -73,23 +73,8 @@ for policy in $policies; do
   fi
 done
 
-# One JSON with every policy's summary and the machine it ran on.
-jq -s "{context: (map(.client.context // empty) | first), points: map({policy: .point.policy} + ($summary_filter))}" \
-  "$out"/*/point.json >"$out/summary.json"
-
 echo
-printf '%-7s %10s %10s %10s %10s %12s %14s %14s\n' policy "p50 ms" "p90 ms" "p99 ms" "max ms" \
-  "requests/s" "fib calls/s" "switches/s"
-jq -r '.points[] | [.policy, .p50_us, .p90_us, .p99_us, .max_us, .requests_per_s,
-       .fib_calls_per_s, .switches_per_s, .status] | @tsv' "$out/summary.json" |
-  while IFS=$'\t' read -r policy p50 p90 p99 max rps fib sw status; do
-    if [[ "$status" != ok ]]; then
-      printf '%-7s %s\n' "$policy" "failed (see $out/$policy/point.json)"
-      continue
-    fi
-    awk -v p="$policy" -v a="$p50" -v b="$p90" -v c="$p99" -v d="$max" -v r="$rps" -v f="$fib" -v s="$sw" \
-      'BEGIN { printf "%-7s %10.3f %10.3f %10.3f %10.3f %12.0f %14.0f %14.0f\n", p, a/1000, b/1000, c/1000, d/1000, r, f, s }'
-  done
+summarize_policies "$out"
 echo
 
 # The percentile curves: one line per policy from its HdrHistogram percentile file.

@@ -135,6 +135,14 @@ run_command_point() {
       status=failed error="server wrote no valid stats file"
     fi
   fi
+  write_point_json "$dir" "$params" "$status" "$error"
+  [[ "$status" == ok ]]
+}
+
+# write_point_json DIR PARAMS_JSON STATUS ERROR — DIR/point.json = {point, status, error, server,
+# client}, the last two from DIR/server.json and DIR/client.json when they hold valid JSON.
+write_point_json() {
+  local dir=$1 params=$2 status=$3 error=$4
   local server=/dev/null client=/dev/null
   jq -e . "$dir/server.json" >/dev/null 2>&1 && server="$dir/server.json"
   jq -e . "$dir/client.json" >/dev/null 2>&1 && client="$dir/client.json"
@@ -143,7 +151,6 @@ run_command_point() {
     '{point: $point, status: $status, error: (if $error == "" then null else $error end),
       server: ($server[0] // null), client: ($client[0] // null)}' >"$dir/point.json.tmp"
   mv "$dir/point.json.tmp" "$dir/point.json"
-  [[ "$status" == ok ]]
 }
 
 # The summary of one point.json as a JSON object: the numbers tables and CSVs are made of.
@@ -161,3 +168,23 @@ summary_filter='
                     else null end),
    drop_requests: .server.lock.stats.total.drop_requests,
    futile_wakeups: .server.lock.stats.total.futile_wakeups}'
+
+# summarize_policies OUT — OUT/summary.json from every OUT/<policy>/point.json (with the machine
+# context), and the side-by-side table of the policies on stdout.
+summarize_policies() {
+  local out=$1
+  jq -s "{context: (map(.client.context // empty) | first), points: map({policy: .point.policy} + ($summary_filter))}" \
+    "$out"/*/point.json >"$out/summary.json"
+  printf '%-7s %10s %10s %10s %10s %12s %14s %14s\n' policy "p50 ms" "p90 ms" "p99 ms" "max ms" \
+    "requests/s" "fib calls/s" "switches/s"
+  jq -r '.points[] | [.policy, .p50_us, .p90_us, .p99_us, .max_us, .requests_per_s,
+         .fib_calls_per_s, .switches_per_s, .status] | @tsv' "$out/summary.json" |
+    while IFS=$'\t' read -r policy p50 p90 p99 max rps fib sw status; do
+      if [[ "$status" != ok ]]; then
+        printf '%-7s %s\n' "$policy" "failed (see $out/$policy/point.json)"
+        continue
+      fi
+      awk -v p="$policy" -v a="$p50" -v b="$p90" -v c="$p99" -v d="$max" -v r="$rps" -v f="$fib" -v s="$sw" \
+        'BEGIN { printf "%-7s %10.3f %10.3f %10.3f %10.3f %12.0f %14.0f %14.0f\n", p, a/1000, b/1000, c/1000, d/1000, r, f, s }'
+    done
+}

@@ -348,13 +348,7 @@ docker_point() {
     fi
   fi
   timeout 30 "$DOCKER_CLI" rm -f "$tag-server" "$tag-client" >/dev/null 2>&1 || true
-  local server=/dev/null client=/dev/null
-  jq -e . "$dir/server.json" >/dev/null 2>&1 && server="$dir/server.json"
-  jq -e . "$dir/client.json" >/dev/null 2>&1 && client="$dir/client.json"
-  jq -n --argjson point "$params" --arg status "$status" --arg error "$error" \
-    --slurpfile server "$server" --slurpfile client "$client" \
-    '{point: $point, status: $status, error: (if $error == "" then null else $error end),
-      server: ($server[0] // null), client: ($client[0] // null)}' >"$dir/point.json"
+  write_point_json "$dir" "$params" "$status" "$error"
   [[ "$status" == ok ]]
 }
 

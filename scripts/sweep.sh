@@ -1,156 +1,78 @@
 #!/usr/bin/env bash
 # Runs a sweep: every combination of the lists a sweep file sets, one convoy-server process per
 # point (port 0) and convoy-client against it. Writes one JSON per point, one CSV for the whole
-# sweep, and plots. Interrupted or partly failed sweeps resume: points already measured are
-# skipped, failed ones are measured again.
+# sweep, and plots. Interrupted or partly failed sweeps resume: points already measured with the
+# same settings are skipped, failed ones are measured again.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
+source "$CONVOY_ROOT/scripts/lib/run.sh"
+source "$CONVOY_ROOT/scripts/lib/docker.sh"
 
 usage() {
   cat <<USAGE
-usage: scripts/sweep.sh SWEEP_FILE [options]
+usage: scripts/sweep.sh SWEEP_FILE [options]       (--name value or --name=value)
   SWEEP_FILE        a shell file setting lists, e.g. configs/sweeps/cpu-threads.sh
   --out DIR         results directory (default results/sweep-<name>); rerun to resume
-  --server-cpus L   pin every server to these CPUs (taskset list)
-  --client-cpus L   pin every client to these CPUs
   --duration D      override the sweep file's measured time per point
-  --no-build        use existing binaries (CONVOY_BIN_DIR or build/release)
+  --repetitions N   override the sweep file's repetitions
   --no-plot         write JSON and CSV only
-  --dry-run         list the points and exit
+  --dry-run         list the points and exit (needs convoy-server)
+$RUNNER_USAGE
 
-A sweep file may set (defaults in brackets):
-  policies ["none py2 py3"]   cpu_threads ["1"]        switch_intervals ["5ms"] (py3 only)
-  check_intervals ["100"] (py2 only)   sizes ["100"]    modes ["closed"] (closed|open)
-  think ["2ms"] (closed)      rates ["500"] (open, requests/s)   arrival ["uniform"]
-  io_releases ["always"] (always|when-blocking)      repetitions [1]
-  duration ["3s"]   warmup ["0.5s"]   connections [1]   fib_depth [""]   server_extra=() client_extra=()
+A sweep file may set (defaults in brackets; lists are space-separated):
+$(cdata settings)
 USAGE
 }
 
-[[ $# -ge 1 ]] || { usage >&2; exit 2; }
-case "$1" in -h | --help) usage; exit 0 ;; esac
-sweep_file=$1
-shift
-[[ -f "$sweep_file" ]] || die "no such sweep file: '$sweep_file'"
-
-out="" server_cpus="" client_cpus="" duration_override="" build=1 plot=1 dry=0
-while [[ $# -gt 0 ]]; do
+sweep_file="" out="" overrides=() plot=1 dry=0
+split_options "$@"
+set -- "${OPTIONS[@]}"
+while (($#)); do
+  if runner_option "$@"; then shift "$TAKEN"; continue; fi
   case "$1" in
-    --out) out=${2:?--out needs a directory}; shift 2 ;;
-    --server-cpus) server_cpus=${2:?--server-cpus needs a value}; shift 2 ;;
-    --client-cpus) client_cpus=${2:?--client-cpus needs a value}; shift 2 ;;
-    --duration) duration_override=${2:?--duration needs a value}; shift 2 ;;
-    --no-build) build=0; shift ;;
+    --out) need "$@"; out=$2; shift 2 ;;
+    --duration) need "$@"; check_duration --duration "$2"; overrides+=(--set "duration=$2"); shift 2 ;;
+    --repetitions) need "$@"; check_count --repetitions "$2"; overrides+=(--set "repetitions=$2"); shift 2 ;;
     --no-plot) plot=0; shift ;;
     --dry-run) dry=1; shift ;;
     -h | --help) usage; exit 0 ;;
-    *) usage >&2; die "unknown option '$1'" ;;
+    -*) unknown_option "$1" ;;
+    *) [[ -z "$sweep_file" ]] || die "one sweep file, not '$sweep_file' and '$1'"; sweep_file=$1; shift ;;
   esac
 done
+[[ -n "$sweep_file" ]] || { usage >&2; die "no sweep file"; }
+[[ -f "$sweep_file" ]] || die "no such sweep file: '$sweep_file'"
+runner_check
+[[ -z "$out" || ! -e "$out" || -d "$out" ]] || die "--out: '$out' is not a directory"
 
-policies="none py2 py3" cpu_threads="1" switch_intervals="5ms" check_intervals="100" sizes="100"
-modes="closed" think="2ms" rates="500" arrival="uniform" io_releases="always" repetitions=1
-duration="3s" warmup="0.5s" connections=1 fib_depth="" server_extra=() client_extra=()
-# shellcheck disable=SC1090
-source "$sweep_file" || die "the sweep file '$sweep_file' failed to load"
-[[ -n "$duration_override" ]] && duration=$duration_override
-seconds "$duration" >/dev/null
-seconds "$warmup" >/dev/null
-[[ "$repetitions" =~ ^[1-9][0-9]*$ ]] || die "repetitions must be a positive whole number, not '$repetitions'"
-for m in $modes; do [[ "$m" == closed || "$m" == open ]] || die "unknown mode '$m' (closed or open)"; done
-
-name=$(basename "$sweep_file" .sh)
-out=${out:-$CONVOY_ROOT/results/sweep-$name}
-
-# The points, one per line: policy cpu si ci size mode think-or-rate io rep
-points=()
-for ((rep = 1; rep <= repetitions; rep++)); do
-  for policy in $policies; do
-    sis="-" cis="-"
-    [[ "$policy" == py3 ]] && sis=$switch_intervals
-    [[ "$policy" == py2 ]] && cis=$check_intervals
-    for cpu in $cpu_threads; do for si in $sis; do for ci in $cis; do for size in $sizes; do
-      for mode in $modes; do
-        loads=$think
-        [[ "$mode" == open ]] && loads=$rates
-        for load in $loads; do for io in $io_releases; do
-          points+=("$policy $cpu $si $ci $size $mode $load $io $rep")
-        done; done
-      done
-    done; done; done; done
-  done
-done
-
-if ((dry)); then
-  printf '%s\n' "${points[@]}"
-  exit 0
+# The sweep file is checked in full against the binaries at hand (its policies, their knobs),
+# else in form only; the plan checks it again against what is built.
+find_binaries || true
+if lists_policies "${SERVER_BIN:-}"; then
+  cdata plan --check --sweep-file "$sweep_file" --policies <(list_policies "$SERVER_BIN" --json) "${overrides[@]}"
+  if ((dry)); then
+    cdata plan --dry-run --sweep-file "$sweep_file" --policies <(list_policies "$SERVER_BIN" --json) "${overrides[@]}"
+    exit 0
+  fi
+else
+  cdata plan --check --sweep-file "$sweep_file" "${overrides[@]}"
+  ((dry == 0)) || die "a dry run needs convoy-server (build it, or set CONVOY_BIN_DIR)"
 fi
 
-if ((build)); then build_release; else find_binaries || die "no binaries found; build them or drop --no-build"; fi
-mkdir -p "$out/points"
+prepare_programs 0
+out=${out:-$CONVOY_ROOT/results/sweep-$(basename "$sweep_file" .sh)}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+# One sweep at a time writes to a directory.
+exec 9>"$out/.lock"
+flock -n 9 || die "another sweep is writing to $out"
+prepare_results "$out"
 cp "$sweep_file" "$out/sweep-file.sh"
-CLIENT_TIMEOUT=$(awk -v d="$(seconds "$duration")" -v w="$(seconds "$warmup")" 'BEGIN { printf "%d", d + w + 30 }')
+runner_notes
+plan_points "$out" --sweep-file "$sweep_file" --policies "$out/policies.json" "${overrides[@]}" "${RUN_NOTES[@]}"
 
-total=${#points[@]} i=0 failed=0
-for p in "${points[@]}"; do
-  i=$((i + 1))
-  read -r policy cpu si ci size mode load io rep <<<"$p"
-  id="$policy-c$cpu-si$si-ci$ci-s$size-$mode$load-$io-r$rep"
-  id=${id//[^A-Za-z0-9._-]/_}
-  dir="$out/points/$id"
-  label="$policy cpu=$cpu"
-  [[ "$si" != - ]] && label+=" switch=$si"
-  [[ "$ci" != - ]] && label+=" check=$ci"
-  label+=" size=$size $mode"
-  [[ "$mode" == open ]] && label+=" rate=$load" || label+=" think=$load"
-  [[ "$io" != always ]] && label+=" io=$io"
-  ((repetitions > 1)) && label+=" rep=$rep"
-  if [[ -f "$dir/point.json" ]] && [[ $(jq -r .status "$dir/point.json" 2>/dev/null) == ok ]]; then
-    printf '[%d/%d] %s: done before, skipped\n' "$i" "$total" "$label"
-    continue
-  fi
-  server_args=(--policy "$policy" --cpu-threads "$cpu" --io-release "$io")
-  [[ "$si" != - ]] && server_args+=(--switch-interval "$si")
-  [[ "$ci" != - ]] && server_args+=(--check-interval "$ci")
-  [[ -n "$fib_depth" ]] && server_args+=(--fib-depth "$fib_depth")
-  server_args+=("${server_extra[@]}")
-  client_args=(--mode "$mode" --size "$size" --duration "$duration" --warmup "$warmup"
-    --connections "$connections" --timeout 2s)
-  if [[ "$mode" == open ]]; then client_args+=(--rate "$load" --arrival "$arrival"); else client_args+=(--think "$load"); fi
-  client_args+=("${client_extra[@]}")
-  si_us=- think_us=- rate=-
-  [[ "$si" != - ]] && si_us=$(awk -v s="$(seconds "$si")" 'BEGIN { printf "%g", s * 1e6 }')
-  if [[ "$mode" == open ]]; then rate=$load; else think_us=$(awk -v s="$(seconds "$load")" 'BEGIN { printf "%g", s * 1e6 }'); fi
-  params=$(jq -nc --arg id "$id" --arg policy "$policy" --arg cpu "$cpu" --arg si "$si_us" --arg ci "$ci" \
-    --arg size "$size" --arg mode "$mode" --arg think "$think_us" --arg rate "$rate" --arg io "$io" \
-    --arg rep "$rep" --arg server_cpus "$server_cpus" --arg client_cpus "$client_cpus" \
-    '{id: $id, policy: $policy, cpu_threads: $cpu, switch_interval_us: $si, check_interval: $ci,
-      size: $size, mode: $mode, think_us: $think, rate: $rate, io_release: $io, rep: $rep,
-      server_cpus: $server_cpus, client_cpus: $client_cpus}')
-  printf '[%d/%d] %s: ' "$i" "$total" "$label"
-  if run_point "$dir" "$params" "$server_cpus" "$client_cpus" server_args client_args; then
-    jq -r "$summary_filter"' | "p50 \(.p50_us / 1000 * 1000 | round / 1000) ms, p99 \(.p99_us / 1000 * 1000 | round / 1000) ms, fib \(.fib_calls_per_s | round) calls/s"' "$dir/point.json"
-  else
-    failed=$((failed + 1))
-    jq -r '"FAILED: \(.error)"' "$dir/point.json"
-  fi
-done
-
-# The CSV is rebuilt from every point's JSON, so a resumed sweep has all its rows.
-csv="$out/sweep.csv"
-{
-  echo "point,policy,cpu_threads,switch_interval_us,check_interval,size,mode,think_us,rate,io_release,rep,status,p50_us,p90_us,p99_us,p999_us,max_us,mean_us,count,requests_per_s,fib_calls_per_s,switches_per_s,drop_requests,futile_wakeups,error"
-  for f in "$out"/points/*/point.json; do
-    [[ -f "$f" ]] || continue
-    jq -r "(.point) as \$p | ($summary_filter) as \$s |
-      [\$p.id, \$p.policy, \$p.cpu_threads, \$p.switch_interval_us, \$p.check_interval, \$p.size, \$p.mode,
-       \$p.think_us, \$p.rate, \$p.io_release, \$p.rep, \$s.status, \$s.p50_us, \$s.p90_us, \$s.p99_us,
-       \$s.p999_us, \$s.max_us, \$s.mean_us, \$s.count, \$s.requests_per_s, \$s.fib_calls_per_s,
-       \$s.switches_per_s, \$s.drop_requests, \$s.futile_wakeups, ((\$s.error // \"\") | gsub(\"[,\\n]\"; \";\"))] | @csv" "$f" |
-      sed 's/"//g'
-  done
-} >"$csv.tmp"
-mv "$csv.tmp" "$csv"
-echo "csv:     $csv ($((total - failed)) of $total points ok)"
-if ((plot)); then "$CONVOY_ROOT/scripts/plot.sh" "$csv" --out "$out" || note "plotting failed; the CSV is complete"; fi
-((failed == 0))
+failed=0
+run_plan "$out" || failed=1
+cdata csv "$out"
+if ((plot)); then cdata plot-sweep "$out/sweep.csv" --out "$out" || note "no plots; the CSV is complete"; fi
+exit "$failed"

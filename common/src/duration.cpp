@@ -1,6 +1,7 @@
 #include "convoy/duration.hpp"
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
@@ -61,6 +62,20 @@ std::string format_duration(std::chrono::nanoseconds d) {
     }
   }
   return "0ns";
+}
+
+std::string format_exact_duration(std::chrono::nanoseconds d) {
+  struct Unit {
+    std::int64_t ns;
+    const char* name;
+  };
+  static constexpr Unit kUnits[] = {{1'000'000'000, "s"}, {1'000'000, "ms"}, {1'000, "us"}};
+  const auto ns = d.count();
+  if (ns == 0) return "0s";
+  for (const auto& u : kUnits) {
+    if (ns % u.ns == 0) return std::to_string(ns / u.ns) + u.name;
+  }
+  return std::to_string(ns) + "ns";
 }
 
 }  // namespace convoy

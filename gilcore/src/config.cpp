@@ -4,41 +4,43 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gilcore/catalogue.hpp"
+
 namespace gilcore {
 
-std::string_view to_string(PolicyKind kind) noexcept {
-  switch (kind) {
-    case PolicyKind::none: return "none";
-    case PolicyKind::py2: return "py2";
-    case PolicyKind::py3: return "py3";
-  }
-  return "?";
+std::string to_string(PolicyKind kind) {
+  const auto i = static_cast<std::size_t>(kind);
+  if (i >= Policies::kCount) return "?";
+  return std::string(
+      Policies::with_index(i, [](auto tag) { return decltype(tag)::type::kInfo.name; }));
 }
 
 std::optional<PolicyKind> parse_policy(std::string_view name) noexcept {
-  for (const auto kind : {PolicyKind::none, PolicyKind::py2, PolicyKind::py3}) {
-    if (to_string(kind) == name) return kind;
-  }
-  return std::nullopt;
+  std::optional<PolicyKind> found;
+  Policies::for_each([&](auto tag) {
+    using P = typename decltype(tag)::type;
+    if (P::kInfo.name == name) found = kind_of<P>();
+  });
+  return found;
 }
 
-std::string policy_names() { return "none, py2, py3"; }
+std::string policy_names() {
+  std::string out;
+  Policies::for_each([&](auto tag) {
+    if (!out.empty()) out += ", ";
+    out += decltype(tag)::type::kInfo.name;
+  });
+  return out;
+}
 
 void LockConfig::validate() const {
-  using namespace std::chrono_literals;
-  if (switch_interval < 1us) {
-    throw std::invalid_argument(
-        "switch interval must be at least 1us (CPython's resolution), got " +
-        std::to_string(switch_interval.count()) + "ns");
+  if (static_cast<std::size_t>(policy) >= Policies::kCount) {
+    throw std::invalid_argument("policy must be one of " + policy_names());
   }
-  if (switch_interval > 1h) {
-    throw std::invalid_argument("switch interval must be at most 1h, got " +
-                                std::to_string(switch_interval.count()) + "ns");
-  }
-  if (check_interval < 1) {
-    throw std::invalid_argument("check interval must be at least 1 tick, got " +
-                                std::to_string(check_interval));
-  }
+  Policies::for_each([&](auto tag) {
+    using P = typename decltype(tag)::type;
+    validate_knobs<P>(of<P>());
+  });
 }
 
 void InterpreterConfig::validate() const {
@@ -58,10 +60,8 @@ void InterpreterConfig::validate() const {
 }
 
 void to_json(nlohmann::json& j, const LockConfig& c) {
-  j = {{"policy", to_string(c.policy)},
-       {"switch_interval_ns", c.switch_interval.count()},
-       {"force_switching", c.force_switching},
-       {"check_interval", c.check_interval}};
+  j = {{"policy", to_string(c.policy)}};
+  for (const auto& knob : describe(c.policy).knobs) knob.put_json(j, c);
 }
 
 void to_json(nlohmann::json& j, const InterpreterConfig& c) {

@@ -1,5 +1,7 @@
 #include "gilcore/interpreter.hpp"
 
+#include "gilcore/catalogue.hpp"
+
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
@@ -22,12 +24,10 @@ InterpreterConfig validated(const InterpreterConfig& config) {
 
 // Returns a prvalue, so the non-movable policy is built in place.
 AnyPolicy make_policy(const LockConfig& lock) {
-  switch (lock.policy) {
-    case PolicyKind::py2: return AnyPolicy(std::in_place_type<Py2Gil>, lock);
-    case PolicyKind::py3: return AnyPolicy(std::in_place_type<Py3Gil>, lock);
-    case PolicyKind::none: break;
-  }
-  return AnyPolicy(std::in_place_type<NoGil>, lock);
+  return Policies::with_index(static_cast<std::size_t>(lock.policy), [&](auto tag) {
+    using P = typename decltype(tag)::type;
+    return AnyPolicy(std::in_place_type<P>, lock.of<P>());
+  });
 }
 
 }  // namespace
@@ -60,10 +60,12 @@ StatsSnapshot Interpreter::stats() const {
 }
 
 nlohmann::json Interpreter::stats_json() const {
+  nlohmann::json stats_block;
+  to_json(stats_block, stats(), describe(config_.lock.policy).counters);
   return {{"policy", to_string(config_.lock.policy)},
           {"config", config_},
           {"calibration", calibration_},
-          {"stats", stats()}};
+          {"stats", std::move(stats_block)}};
 }
 
 }  // namespace gilcore

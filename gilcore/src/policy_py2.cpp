@@ -4,8 +4,8 @@
 
 namespace gilcore {
 
-Py2Gil::Py2Gil(const LockConfig& config)
-    : check_interval_((config.validate(), config.check_interval)) {
+Py2Gil::Py2Gil(const Config& config)
+    : check_interval_((validate_knobs<Py2Gil>(config), config.check_interval)) {
   if (sem_init(&sem_, 0, 1) != 0) die("sem_init failed");
 }
 
@@ -32,11 +32,11 @@ bool Py2Gil::acquire_switched(ThreadState& t) noexcept {
 
 void Py2Gil::periodic_release(ThreadState& t) noexcept {
   ticker_ = check_interval_;
-  ThreadCounters::bump(t.counters().periodic_releases);
+  t.counters().bump(Counter::periodic_releases);
   const bool had_sleeper = sleepers_.load(std::memory_order_relaxed) > 0;
   release(t);
   const bool switched = acquire_switched(t);
-  if (had_sleeper && !switched) ThreadCounters::bump(t.counters().futile_wakeups);
+  if (had_sleeper && !switched) t.counters().bump(Counter::futile_wakeups);
 }
 
 }  // namespace gilcore

@@ -21,8 +21,8 @@ timespec deadline_after(std::chrono::nanoseconds interval) noexcept {
 
 }  // namespace
 
-Py3Gil::Py3Gil(const LockConfig& config)
-    : interval_((config.validate(), config.switch_interval)),
+Py3Gil::Py3Gil(const Config& config)
+    : interval_((validate_knobs<Py3Gil>(config), config.switch_interval)),
       force_switching_(config.force_switching) {
   pthread_condattr_t attr;
   check(pthread_condattr_init(&attr), "pthread_condattr_init failed");
@@ -56,11 +56,10 @@ void Py3Gil::acquire(ThreadState& t) noexcept {
       // Nobody took the lock for a whole interval: ask the holder to let go.
       if (locked_.load(std::memory_order_relaxed) != 0 && switch_number_ == saved_switch_number) {
         drop_request_.store(true, std::memory_order_relaxed);
-        ThreadCounters::bump(counters.drop_requests);
+        counters.bump(Counter::drop_requests);
       }
     } else if (rc == 0) {
-      if (locked_.load(std::memory_order_relaxed) != 0)
-        ThreadCounters::bump(counters.futile_wakeups);
+      if (locked_.load(std::memory_order_relaxed) != 0) counters.bump(Counter::futile_wakeups);
     } else {
       die("pthread_cond_timedwait failed");
     }
@@ -105,7 +104,7 @@ void Py3Gil::release(ThreadState& t) noexcept {
 }
 
 void Py3Gil::forced_drop(ThreadState& t) noexcept {
-  ThreadCounters::bump(t.counters().forced_switches);
+  t.counters().bump(Counter::forced_switches);
   release(t);
   acquire(t);
 }

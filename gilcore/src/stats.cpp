@@ -14,32 +14,32 @@ std::string_view to_string(Role role) noexcept {
 }
 
 Counters& Counters::operator+=(const Counters& o) noexcept {
-  acquisitions += o.acquisitions;
-  contended_acquisitions += o.contended_acquisitions;
-  holder_switches += o.holder_switches;
-  drop_requests += o.drop_requests;
-  forced_switches += o.forced_switches;
-  periodic_releases += o.periodic_releases;
-  futile_wakeups += o.futile_wakeups;
+  for (const auto& f : kCounterFields) this->*f.member += o.*f.member;
+  for (std::size_t i = 0; i < own.size(); ++i) own[i] += o.own[i];
   return *this;
 }
 
-void to_json(nlohmann::json& j, const Counters& c) {
-  j = {{"acquisitions", c.acquisitions},       {"contended_acquisitions", c.contended_acquisitions},
-       {"holder_switches", c.holder_switches}, {"drop_requests", c.drop_requests},
-       {"forced_switches", c.forced_switches}, {"periodic_releases", c.periodic_releases},
-       {"futile_wakeups", c.futile_wakeups}};
+void to_json(nlohmann::json& j, const Counters& c, std::span<const CounterInfo> own) {
+  j = nlohmann::json::object();
+  for (const auto& f : kCounterFields) j[std::string(f.name)] = c.*f.member;
+  for (std::size_t i = 0; i < own.size() && i < c.own.size(); ++i) {
+    j[std::string(own[i].name)] = c.own[i];
+  }
 }
 
 Counters ThreadCounters::load() const noexcept {
-  constexpr auto r = std::memory_order_relaxed;
-  return {acquisitions.load(r),  contended_acquisitions.load(r), holder_switches.load(r),
-          drop_requests.load(r), forced_switches.load(r),        periodic_releases.load(r),
-          futile_wakeups.load(r)};
+  Counters c;
+  for (std::size_t i = 0; i < kCounterFields.size(); ++i) {
+    c.*kCounterFields[i].member = common_[i].load(std::memory_order_relaxed);
+  }
+  for (std::size_t i = 0; i < own_.size(); ++i) c.own[i] = own_[i].load(std::memory_order_relaxed);
+  return c;
 }
 
-void to_json(nlohmann::json& j, const RoleStats& r) {
-  j = {{"threads", r.threads}, {"counters", r.counters}, {"wait", r.wait_ns}, {"hold", r.hold_ns}};
+void to_json(nlohmann::json& j, const RoleStats& r, std::span<const CounterInfo> own) {
+  nlohmann::json counters;
+  to_json(counters, r.counters, own);
+  j = {{"threads", r.threads}, {"counters", counters}, {"wait", r.wait_ns}, {"hold", r.hold_ns}};
 }
 
 Counters StatsSnapshot::total() const noexcept {
@@ -48,10 +48,10 @@ Counters StatsSnapshot::total() const noexcept {
   return sum;
 }
 
-void to_json(nlohmann::json& j, const StatsSnapshot& s) {
+void to_json(nlohmann::json& j, const StatsSnapshot& s, std::span<const CounterInfo> own) {
   j = nlohmann::json::object();
-  j["total"] = s.total();
-  for (const auto role : kRoles) j["roles"][std::string(to_string(role))] = s.of(role);
+  to_json(j["total"], s.total(), own);
+  for (const auto role : kRoles) to_json(j["roles"][std::string(to_string(role))], s.of(role), own);
 }
 
 }  // namespace gilcore

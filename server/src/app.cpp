@@ -13,6 +13,7 @@
 #include "convoy/duration.hpp"
 #include "convoy/server/cli.hpp"
 #include "convoy/server/server.hpp"
+#include "gilcore/catalogue.hpp"
 
 namespace convoy::server {
 namespace {
@@ -46,16 +47,9 @@ class StopSignals {
 };
 
 std::string describe(const ServerConfig& c) {
-  const auto& lock = c.interpreter.lock;
-  std::string policy(gilcore::to_string(lock.policy));
-  if (lock.policy == gilcore::PolicyKind::py3) {
-    policy += " (switch interval " + format_duration(lock.switch_interval) +
-              (lock.force_switching ? ", forced switching)" : ", no forced switching)");
-  } else if (lock.policy == gilcore::PolicyKind::py2) {
-    policy += " (check interval " + std::to_string(lock.check_interval) + ")";
-  }
-  return "policy " + policy + ", " + std::to_string(c.cpu_threads) + " fib thread(s), io-release " +
-         std::string(to_string(c.io.release)) + (c.io.timeout_socket ? ", timeout sockets" : "");
+  return "policy " + gilcore::describe(c.interpreter.lock) + ", " + std::to_string(c.cpu_threads) +
+         " fib thread(s), io-release " + std::string(to_string(c.io.release)) +
+         (c.io.timeout_socket ? ", timeout sockets" : "");
 }
 
 }  // namespace

@@ -1,13 +1,20 @@
 #include "convoy/server/cli.hpp"
 
+#include <algorithm>
+#include <iterator>
+#include <map>
 #include <ostream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "convoy/build_info.hpp"
 #include "convoy/duration.hpp"
+#include "gilcore/catalogue.hpp"
 
 namespace convoy::server {
 namespace {
@@ -44,85 +51,227 @@ std::string describe(const CLI::ParseError& e) {
   return message;
 }
 
-}  // namespace
+// CLI11's transform for an enum option, from the enum's names: a name becomes the value CLI11
+// stores, anything else (an index included) is refused with the list of names.
+template <class Enum>
+CLI::Validator names_of(const std::vector<Enum>& values) {
+  std::map<std::string, Enum> table;
+  std::string names;
+  for (const auto v : values) {
+    table.emplace(to_string(v), v);
+    names += (names.empty() ? "" : ", ") + to_string(v);
+  }
+  return CLI::Validator(
+      [table, names](std::string& text) -> std::string {
+        const auto it = table.find(text);
+        if (it == table.end()) return "'" + text + "' is not one of " + names;
+        text = std::to_string(static_cast<std::underlying_type_t<Enum>>(it->second));
+        return {};
+      },
+      "{" + names + "}");
+}
 
-CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& out,
-                               std::ostream& err) {
-  ServerConfig config;
-  auto& lock = config.interpreter.lock;
+std::vector<gilcore::PolicyKind> every_policy() {
+  std::vector<gilcore::PolicyKind> kinds;
+  for (const auto& p : gilcore::catalogue()) kinds.push_back(p.kind);
+  return kinds;
+}
 
-  CLI::App app{
-      "A TCP echo server whose connection threads share one emulated interpreter lock with "
-      "CPU-bound fib threads (see docs/server.md).",
-      "convoy-server"};
+// One option per knob name; a name several policies share sets the knob of each of them.
+struct KnobOption {
+  std::string option;
+  std::string text;
+  std::vector<const gilcore::KnobDescription*> knobs;
+};
+
+std::vector<KnobOption> knob_options(const gilcore::LockConfig& seed) {
+  std::vector<KnobOption> options;
+  for (const auto& policy : gilcore::catalogue()) {
+    for (const auto& knob : policy.knobs) {
+      auto it = std::find_if(options.begin(), options.end(),
+                             [&](const KnobOption& o) { return o.option == knob.option; });
+      if (it == options.end()) {
+        options.push_back({std::string(knob.option), knob.text_of(seed), {}});
+        it = std::prev(options.end());
+      }
+      if (knob.policy == seed.policy) it->text = knob.text_of(seed);
+      it->knobs.push_back(&knob);
+    }
+  }
+  return options;
+}
+
+std::string knob_help(const KnobOption& o) {
+  std::string users;
+  for (const auto* k : o.knobs) {
+    users += (users.empty() ? "" : ", ") + std::string(gilcore::describe(k->policy).info.name);
+  }
+  return users + ": " + std::string(o.knobs.front()->help);
+}
+
+// The options of convoy-server bound to the texts and fields they set: declared once, used to
+// parse (seeded with the defaults) and to write a configuration (seeded with it).
+class Options {
+ public:
+  Options(CLI::App& app, const ServerConfig& seed);
+  Options(const Options&) = delete;
+  Options& operator=(const Options&) = delete;
+
+  /// The configuration the parsed options describe; throws std::invalid_argument.
+  ServerConfig build() const;
+
+  bool print_config = false;
+  bool list_policies = false;
+  bool json = false;
+
+ private:
+  void declare_lock(CLI::App& app);
+  void declare_server(CLI::App& app);
+
+  ServerConfig config_;
+  int port_;
+  std::string bytecode_ns_;
+  std::string idle_timeout_;
+  std::string duration_;
+  std::vector<KnobOption> knobs_;
+};
+
+Options::Options(CLI::App& app, const ServerConfig& seed)
+    : config_(seed),
+      port_(seed.port),
+      bytecode_ns_(std::to_string(seed.interpreter.bytecode_cost.count())),
+      idle_timeout_(format_exact_duration(seed.io.idle_timeout)),
+      duration_(format_exact_duration(seed.duration)),
+      knobs_(knob_options(seed.interpreter.lock)) {
   app.option_defaults()->always_capture_default();
   app.set_config("--config", "", "Read options from a TOML file; keys are the long option names");
   app.allow_config_extras(CLI::config_extras_mode::error);
   app.set_version_flag("--version", version_line("convoy-server"));
   app.footer("Exit codes: 0 ok, 1 could not start or failed, 2 invalid option or config file.");
-
-  int port = config.port;
-  std::string policy(gilcore::to_string(lock.policy));
-  std::string switch_interval = format_exact_duration(lock.switch_interval);
-  std::string bytecode_ns = std::to_string(config.interpreter.bytecode_cost.count());
-  std::string io_release(to_string(config.io.release));
-  std::string idle_timeout = format_exact_duration(config.io.idle_timeout);
-  std::string duration = format_exact_duration(config.duration);
-  bool print_config = false;
-
-  app.add_option("--bind", config.bind, "Address to listen on (an IPv4 or IPv6 literal)");
-  app.add_option("--port", port, "TCP port; 0 picks a free one (see the ready line)")
+  app.add_option("--bind", config_.bind, "Address to listen on (an IPv4 or IPv6 literal)");
+  app.add_option("--port", port_, "TCP port; 0 picks a free one (see the ready line)")
       ->check(CLI::Range(0, 65535));
-  app.add_option("--policy", policy, "Lock policy: " + gilcore::policy_names())
-      ->check(CLI::IsMember({"none", "py2", "py3"}));
-  app.add_option("--switch-interval", switch_interval,
-                 "py3: how long a waiter waits before it asks the holder to drop (5ms, 500us; "
-                 "a bare number is seconds, as sys.setswitchinterval)")
-      ->check(duration_check(kSecond));
-  app.add_option("--check-interval", lock.check_interval,
-                 "py2: ticks between two periodic releases (sys.setcheckinterval)")
-      ->check(CLI::Range(1, 1'000'000'000));
-  app.add_option(
-      "--force-switching", lock.force_switching,
-      "py3: a thread dropping on request waits until another took the lock (true/false)");
-  app.add_option("--io-release", io_release,
-                 "always: release the lock around every socket call (CPython); when-blocking: try "
-                 "it non-blocking first and release only to wait (bpo-7946)")
-      ->check(CLI::IsMember({"always", "when-blocking"}));
-  app.add_flag("--timeout-socket", config.io.timeout_socket,
-               "Emulate a Python socket with a timeout: poll and call released separately");
-  app.add_option("--cpu-threads", config.cpu_threads, "Number of fib threads")
-      ->check(CLI::Range(0, 1024));
-  app.add_option("--fib-depth", config.fib_depth, "Each fib thread computes fib(depth) in a loop")
-      ->check(CLI::Range(1, 64));
-  app.add_option("--bytecode-ns", bytecode_ns,
+  declare_lock(app);
+  declare_server(app);
+  app.add_flag("--print-config", print_config,
+               "Print the effective configuration as TOML (loadable with --config) and exit")
+      ->configurable(false);
+  app.add_flag("--list-policies", list_policies,
+               "Print the lock policies, one per line (name<TAB>summary), and exit")
+      ->configurable(false);
+  app.add_flag("--json", json, "With --list-policies: a JSON list with knobs and defaults")
+      ->configurable(false);
+}
+
+void Options::declare_lock(CLI::App& app) {
+  auto& interpreter = config_.interpreter;
+  app.add_option("--policy", interpreter.lock.policy, "Lock policy: " + gilcore::policy_names())
+      ->transform(names_of(every_policy()))
+      ->type_name("NAME");
+  for (auto& knob : knobs_) {
+    const auto* desc = knob.knobs.front();
+    std::string type = desc->type == "duration"  ? "DURATION"
+                       : desc->type == "integer" ? "INT"
+                       : desc->type == "boolean" ? "BOOLEAN"
+                                                 : "NAME";
+    std::string limits;
+    if (!desc->min_text.empty()) limits = "[" + desc->min_text + " - " + desc->max_text + "]";
+    for (const auto& c : desc->choices) limits += (limits.empty() ? "{" : ",") + c;
+    if (!desc->choices.empty()) limits += "}";
+    app.add_option("--" + knob.option, knob.text, knob_help(knob))
+        ->check(CLI::Validator(
+            [desc](std::string& text) { return desc->check(text).value_or(std::string()); },
+            limits))
+        ->type_name(type);
+  }
+  app.add_option("--bytecode-ns", bytecode_ns_,
                  "Cost of one emulated bytecode (a bare number is nanoseconds)")
       ->check(duration_check(kNanosecond));
-  app.add_option("--bytecodes-per-call", config.interpreter.bytecodes_per_call,
+  app.add_option("--bytecodes-per-call", interpreter.bytecodes_per_call,
                  "Emulated bytecodes per fib call")
       ->check(CLI::Range(1, 1'000'000));
-  app.add_option("--handler-bytecodes", config.handler_bytecodes,
+}
+
+void Options::declare_server(CLI::App& app) {
+  auto& c = config_;
+  app.add_option("--io-release", c.io.release,
+                 "always: release the lock around every socket call (CPython); when-blocking: try "
+                 "it non-blocking first and release only to wait (bpo-7946)")
+      ->transform(names_of(std::vector{IoRelease::always, IoRelease::when_blocking}))
+      ->type_name("MODE");
+  app.add_flag("--timeout-socket", c.io.timeout_socket,
+               "Emulate a Python socket with a timeout: poll and call released separately");
+  app.add_option("--cpu-threads", c.cpu_threads, "Number of fib threads")
+      ->check(CLI::Range(0, 1024));
+  app.add_option("--fib-depth", c.fib_depth, "Each fib thread computes fib(depth) in a loop")
+      ->check(CLI::Range(1, 64));
+  app.add_option("--handler-bytecodes", c.handler_bytecodes,
                  "Emulated bytecodes of handler work per echoed message")
       ->check(CLI::Range(0, 1'000'000'000));
-  app.add_option("--max-connections", config.max_connections,
+  app.add_option("--max-connections", c.max_connections,
                  "Connections served at once; more are accepted and closed at once")
       ->check(CLI::Range(1, 100000));
-  app.add_option("--max-message", config.max_message,
+  app.add_option("--max-message", c.max_message,
                  "Largest chunk one recv may return (bytes; 64KiB, 1MiB accepted); a peer with "
                  "more than this pending at once is disconnected")
       ->transform(CLI::AsSizeValue(false));
-  app.add_option("--idle-timeout", idle_timeout,
+  app.add_option("--idle-timeout", idle_timeout_,
                  "Close a connection idle for this long; 0 = never (a bare number is seconds)")
       ->check(duration_check(kSecond));
-  app.add_option("--duration", duration,
+  app.add_option("--duration", duration_,
                  "Stop by itself after this long; 0 = run until SIGINT/SIGTERM")
       ->check(duration_check(kSecond));
-  app.add_option("--stats", config.stats_path, "Write the statistics as JSON to this file at exit");
-  app.add_option("--log-level", config.log_level, "Log level on stderr: " + log_level_names())
+  app.add_option("--stats", c.stats_path, "Write the statistics as JSON to this file at exit");
+  app.add_option("--log-level", c.log_level, "Log level on stderr: " + log_level_names())
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
-  app.add_flag("--print-config", print_config,
-               "Print the effective configuration as TOML (loadable with --config) and exit");
+}
 
+ServerConfig Options::build() const {
+  ServerConfig c = config_;
+  c.port = static_cast<std::uint16_t>(port_);
+  for (const auto& knob : knobs_) {
+    for (const auto* desc : knob.knobs) {
+      if (const auto error = desc->check(knob.text)) {
+        throw std::invalid_argument("--" + knob.option + ": " + *error);
+      }
+      desc->set(c.interpreter.lock, knob.text);
+    }
+  }
+  c.interpreter.bytecode_cost = to_duration(bytecode_ns_, kNanosecond);
+  c.io.idle_timeout = to_duration(idle_timeout_, kSecond);
+  c.duration = to_duration(duration_, kSecond);
+  c.validate();
+  return c;
+}
+
+void print_policies(std::ostream& out, bool json) {
+  if (json) {
+    out << gilcore::catalogue_json().dump(2) << '\n';
+    return;
+  }
+  for (const auto& p : gilcore::catalogue()) out << p.info.name << '\t' << p.info.summary << '\n';
+}
+
+CLI::App make_app() {
+  return CLI::App{
+      "A TCP echo server whose connection threads share one emulated interpreter lock with "
+      "CPU-bound fib threads (see docs/server.md).",
+      "convoy-server"};
+}
+
+}  // namespace
+
+std::string to_toml(const ServerConfig& config) {
+  auto app = make_app();
+  const Options options(app, config);
+  return "# convoy-server configuration; load it with --config FILE\n" +
+         app.config_to_str(true, true);
+}
+
+CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& out,
+                               std::ostream& err) {
+  auto app = make_app();
+  Options options(app, ServerConfig{});
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -133,22 +282,23 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& 
     err << "convoy-server: error: " << describe(e) << '\n';
     return {std::nullopt, kExitBadInput};
   }
+  if (options.list_policies) {
+    print_policies(out, options.json);
+    return {std::nullopt, kExitOk};
+  }
+  if (options.json) {
+    err << "convoy-server: error: --json only goes with --list-policies\n";
+    return {std::nullopt, kExitBadInput};
+  }
 
+  ServerConfig config;
   try {
-    config.port = static_cast<std::uint16_t>(port);
-    lock.policy = *gilcore::parse_policy(policy);
-    lock.switch_interval = to_duration(switch_interval, kSecond);
-    config.interpreter.bytecode_cost = to_duration(bytecode_ns, kNanosecond);
-    config.io.release = *parse_io_release(io_release);
-    config.io.idle_timeout = to_duration(idle_timeout, kSecond);
-    config.duration = to_duration(duration, kSecond);
-    config.validate();
+    config = options.build();
   } catch (const std::invalid_argument& e) {
     err << "convoy-server: error: " << first_line(e.what()) << '\n';
     return {std::nullopt, kExitBadInput};
   }
-
-  if (print_config) {
+  if (options.print_config) {
     out << to_toml(config) << std::flush;
     return {std::nullopt, kExitOk};
   }

@@ -1,8 +1,6 @@
 #include "convoy/server/config.hpp"
 
 #include <array>
-#include <cstdio>
-#include <sstream>
 #include <stdexcept>
 
 #include <boost/asio/ip/address.hpp>
@@ -17,38 +15,9 @@ constexpr std::size_t kMaxMessageLimit = std::size_t{256} << 20;
 
 [[noreturn]] void bad(const std::string& what) { throw std::invalid_argument(what); }
 
-// A TOML string for `s`. CLI11 strips the quotes but does not unescape, so prefer a form that
-// needs no escapes: a basic string, else a literal string, else (both quote kinds inside) escapes.
-std::string toml_string(std::string_view s) {
-  bool plain = true;
-  bool has_apostrophe = false;
-  for (const char c : s) {
-    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) plain = false;
-    if (c == '\'') has_apostrophe = true;
-  }
-  if (plain) return '"' + std::string(s) + '"';
-  bool literal_ok = !has_apostrophe;
-  for (const char c : s) literal_ok = literal_ok && static_cast<unsigned char>(c) >= 0x20;
-  if (literal_ok) return '\'' + std::string(s) + '\'';
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + '"';
-}
-
 }  // namespace
 
-std::string_view to_string(IoRelease release) noexcept {
+std::string to_string(IoRelease release) {
   switch (release) {
     case IoRelease::always: return "always";
     case IoRelease::when_blocking: return "when-blocking";
@@ -98,20 +67,6 @@ void ServerConfig::validate() const {
   interpreter.validate();
 }
 
-std::string format_exact_duration(std::chrono::nanoseconds d) {
-  struct Unit {
-    std::int64_t ns;
-    const char* name;
-  };
-  static constexpr Unit kUnits[] = {{1'000'000'000, "s"}, {1'000'000, "ms"}, {1'000, "us"}};
-  const auto ns = d.count();
-  if (ns == 0) return "0s";
-  for (const auto& u : kUnits) {
-    if (ns % u.ns == 0) return std::to_string(ns / u.ns) + u.name;
-  }
-  return std::to_string(ns) + "ns";
-}
-
 void to_json(nlohmann::json& j, const ServerConfig& c) {
   j = {{"bind", c.bind},
        {"port", c.port},
@@ -127,36 +82,6 @@ void to_json(nlohmann::json& j, const ServerConfig& c) {
        {"duration_ns", c.duration.count()},
        {"stats", c.stats_path},
        {"log_level", c.log_level}};
-}
-
-std::string to_toml(const ServerConfig& c) {
-  const auto& lock = c.interpreter.lock;
-  std::ostringstream out;
-  out << "# convoy-server configuration; load it with --config FILE\n"
-      << "bind = " << toml_string(c.bind) << '\n'
-      << "port = " << c.port << '\n'
-      << "policy = " << toml_string(gilcore::to_string(lock.policy)) << '\n'
-      << "switch-interval = " << toml_string(format_exact_duration(lock.switch_interval)) << '\n'
-      << "force-switching = " << (lock.force_switching ? "true" : "false") << '\n'
-      << "check-interval = " << lock.check_interval << '\n'
-      << "bytecode-ns = " << c.interpreter.bytecode_cost.count() << '\n'
-      << "bytecodes-per-call = " << c.interpreter.bytecodes_per_call << '\n'
-      << "io-release = " << toml_string(to_string(c.io.release)) << '\n'
-      << "timeout-socket = " << (c.io.timeout_socket ? "true" : "false") << '\n'
-      << "cpu-threads = " << c.cpu_threads << '\n'
-      << "fib-depth = " << c.fib_depth << '\n'
-      << "handler-bytecodes = " << c.handler_bytecodes << '\n'
-      << "max-connections = " << c.max_connections << '\n'
-      << "max-message = " << c.max_message << '\n'
-      << "idle-timeout = " << toml_string(format_exact_duration(c.io.idle_timeout)) << '\n'
-      << "duration = " << toml_string(format_exact_duration(c.duration)) << '\n';
-  if (c.stats_path.empty()) {
-    out << "# stats = \"server-stats.json\"\n";
-  } else {
-    out << "stats = " << toml_string(c.stats_path) << '\n';
-  }
-  out << "log-level = " << toml_string(c.log_level) << '\n';
-  return out.str();
 }
 
 }  // namespace convoy::server

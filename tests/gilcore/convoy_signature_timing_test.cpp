@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 HistogramData reacquire_waits(PolicyKind kind) {
   InterpreterConfig c;
   c.lock.policy = kind;
-  c.lock.switch_interval = 2ms;
+  c.lock.of<Py3Gil>().switch_interval = 2ms;
   Interpreter interpreter(c);
   std::atomic<bool> stop{false};
   FibWorkload fib(25, c.bytecodes_per_call);
@@ -52,18 +52,18 @@ HistogramData reacquire_waits(PolicyKind kind) {
 }
 
 TEST(ConvoySignatureTimingTest, Python3WaitsAboutAnIntervalForEveryReacquire) {
-  const auto waits = reacquire_waits(PolicyKind::py3);
+  const auto waits = reacquire_waits(kind_of<Py3Gil>());
   EXPECT_GE(waits.count(), 41u);
   EXPECT_GE(waits.quantile(0.5), 1'000'000u) << "median re-acquire wait under py3 at 2 ms";
 }
 
 TEST(ConvoySignatureTimingTest, Python2ReacquiresWithinMicroseconds) {
-  const auto waits = reacquire_waits(PolicyKind::py2);
+  const auto waits = reacquire_waits(kind_of<Py2Gil>());
   EXPECT_LT(waits.quantile(0.5), 500'000u) << "median re-acquire wait under py2";
 }
 
 TEST(ConvoySignatureTimingTest, NoLockNeverWaits) {
-  const auto waits = reacquire_waits(PolicyKind::none);
+  const auto waits = reacquire_waits(kind_of<NoGil>());
   EXPECT_LT(waits.quantile(0.5), 500'000u);
   EXPECT_EQ(waits.max(), 0u);
 }

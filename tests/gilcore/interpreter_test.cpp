@@ -7,20 +7,22 @@
 
 #include "gilcore/fib.hpp"
 #include "gilcore/interpreter.hpp"
+#include "policy_support.hpp"
 
 namespace gilcore {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::every_policy_kind;
 
 TEST(InterpreterTest, DispatchesToTheConfiguredPolicy) {
-  for (const auto kind : {PolicyKind::none, PolicyKind::py2, PolicyKind::py3}) {
+  for (const auto kind : every_policy_kind()) {
     InterpreterConfig c;
     c.lock.policy = kind;
     Interpreter interpreter(c);
     PolicyKind seen{};
     interpreter.run(Role::main, [&](auto& t) {
-      seen = std::remove_reference_t<decltype(t.policy())>::kKind;
+      seen = kind_of<std::remove_reference_t<decltype(t.policy())>>();
       EXPECT_TRUE(t.state().holds());
       t.allow_threads([&] { EXPECT_FALSE(t.state().holds()); });
       EXPECT_TRUE(t.state().holds());
@@ -36,7 +38,7 @@ TEST(InterpreterTest, AllowThreadsReturnsTheSyscallResult) {
 
 TEST(InterpreterTest, BytecodeCostIsCalibrated) {
   InterpreterConfig c;
-  c.lock.policy = PolicyKind::none;
+  c.lock.policy = kind_of<NoGil>();
   c.bytecode_cost = 1us;
   Interpreter interpreter(c);
   EXPECT_GT(interpreter.calibration().spin_ns_per_turn, 0.0);
@@ -50,7 +52,7 @@ TEST(InterpreterTest, BytecodeCostIsCalibrated) {
 
 TEST(InterpreterTest, FibComputesFibonacciAndCountsCalls) {
   InterpreterConfig c;
-  c.lock.policy = PolicyKind::py3;
+  c.lock.policy = kind_of<Py3Gil>();
   c.bytecode_cost = 0ns;
   Interpreter interpreter(c);
   FibWorkload fib(15, 1);
@@ -67,7 +69,7 @@ TEST(InterpreterTest, FibComputesFibonacciAndCountsCalls) {
 
 TEST(InterpreterTest, StatsJsonHasPolicyConfigCalibrationAndCounters) {
   InterpreterConfig c;
-  c.lock.policy = PolicyKind::py2;
+  c.lock.policy = kind_of<Py2Gil>();
   Interpreter interpreter(c);
   interpreter.run(Role::io, [](auto& t) { t.allow_threads([] {}); });
   const auto j = interpreter.stats_json();

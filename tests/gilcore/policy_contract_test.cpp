@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "gilcore/interpreter.hpp"
+#include "policy_support.hpp"
 
 namespace gilcore {
 namespace {
@@ -20,16 +21,13 @@ class PolicyContractTest : public ::testing::Test {
  protected:
   static InterpreterConfig config() {
     InterpreterConfig c;
-    c.lock.policy = Policy::kKind;
-    c.lock.switch_interval = 100us;  // many forced switches in a short test
-    c.lock.check_interval = 20;
+    c.lock = testing::quick_lock<Policy>();  // many periodic events in a short test
     c.bytecode_cost = 10ns;
     return c;
   }
 };
 
-using Policies = ::testing::Types<NoGil, Py2Gil, Py3Gil>;
-TYPED_TEST_SUITE(PolicyContractTest, Policies);
+TYPED_TEST_SUITE(PolicyContractTest, testing::AllPolicies);
 
 constexpr int kThreads = 8;
 #if defined(CONVOY_SANITIZER_thread)
@@ -110,19 +108,13 @@ TYPED_TEST(PolicyContractTest, AtMostOneHolderAndEveryThreadFinishes) {
   EXPECT_EQ(role_threads, static_cast<std::uint64_t>(kThreads));
   EXPECT_EQ(stats.of(Role::io).threads, kThreads / 2u);
 
-  if constexpr (TypeParam::kKind == PolicyKind::none) {
+  if constexpr (!TypeParam::kExclusive) {
     EXPECT_EQ(total.contended_acquisitions, 0u);
     EXPECT_EQ(total.holder_switches, 0u);
+    EXPECT_EQ(total.periodic_releases + total.drop_requests + total.forced_switches, 0u);
   } else {
     EXPECT_GT(total.contended_acquisitions, 0u) << "8 threads never met at the lock?";
     EXPECT_GT(total.holder_switches, 0u);
-  }
-  if constexpr (TypeParam::kKind != PolicyKind::py2) {
-    EXPECT_EQ(total.periodic_releases, 0u);
-  }
-  if constexpr (TypeParam::kKind != PolicyKind::py3) {
-    EXPECT_EQ(total.drop_requests, 0u);
-    EXPECT_EQ(total.forced_switches, 0u);
   }
 }
 

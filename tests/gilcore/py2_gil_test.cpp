@@ -12,12 +12,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-LockConfig py2(int check_interval) {
-  LockConfig c;
-  c.policy = PolicyKind::py2;
-  c.check_interval = check_interval;
-  return c;
-}
+Py2Gil::Config py2(int check_interval) { return {.check_interval = check_interval}; }
 
 TEST(Python2GilTest, TickerIsSharedByAllThreads) {
   Py2Gil gil(py2(10));
@@ -42,24 +37,25 @@ TEST(Python2GilTest, TickerWrapsAtCheckIntervalWithAReleaseAndReacquire) {
   ThreadState a(Role::cpu, 1);
   gil.acquire(a);
   gil.check_point(a);  // wrap from the initial 0
-  EXPECT_EQ(a.counters().periodic_releases.load(), 1u);
+  EXPECT_EQ(a.counters().get(Counter::periodic_releases), 1u);
   for (int i = 0; i < 5; ++i) gil.check_point(a);  // 5 -> 0, no wrap yet
   EXPECT_EQ(gil.ticker(), 0);
-  EXPECT_EQ(a.counters().periodic_releases.load(), 1u);
+  EXPECT_EQ(a.counters().get(Counter::periodic_releases), 1u);
   gil.check_point(a);  // 0 -> -1: wrap, release and re-acquire
   EXPECT_EQ(gil.ticker(), 5);
-  EXPECT_EQ(a.counters().periodic_releases.load(), 2u);
+  EXPECT_EQ(a.counters().get(Counter::periodic_releases), 2u);
   EXPECT_TRUE(a.holds());
   // Alone, the releaser always gets the lock straight back: uncontended, no switch.
-  EXPECT_EQ(a.counters().acquisitions.load(), 3u);
-  EXPECT_EQ(a.counters().contended_acquisitions.load(), 0u);
-  EXPECT_EQ(a.counters().holder_switches.load(), 1u);
+  EXPECT_EQ(a.counters().get(Counter::acquisitions), 3u);
+  EXPECT_EQ(a.counters().get(Counter::contended_acquisitions), 0u);
+  EXPECT_EQ(a.counters().get(Counter::holder_switches), 1u);
   gil.release(a);
 }
 
 TEST(Python2GilTest, CpuThreadAndIoThreadBothMakeProgress) {
   InterpreterConfig c;
-  c.lock = py2(100);
+  c.lock = LockConfig::for_policy<Py2Gil>();
+  c.lock.of<Py2Gil>() = py2(100);
   Interpreter interpreter(c);
   std::atomic<bool> stop{false};
   FibWorkload fib(20, c.bytecodes_per_call);

@@ -11,12 +11,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-LockConfig py3(std::chrono::nanoseconds interval, bool force = true) {
-  LockConfig c;
-  c.policy = PolicyKind::py3;
-  c.switch_interval = interval;
-  c.force_switching = force;
-  return c;
+Py3Gil::Config py3(std::chrono::nanoseconds interval, bool force = true) {
+  return {.switch_interval = interval, .force_switching = force};
 }
 
 TEST(Python3GilTest, UncontendedAcquireIsNotCountedAsContendedOrSwitched) {
@@ -26,9 +22,10 @@ TEST(Python3GilTest, UncontendedAcquireIsNotCountedAsContendedOrSwitched) {
   gil.release(a);
   gil.acquire(a);
   gil.release(a);
-  EXPECT_EQ(a.counters().acquisitions.load(), 2u);
-  EXPECT_EQ(a.counters().contended_acquisitions.load(), 0u);
-  EXPECT_EQ(a.counters().holder_switches.load(), 1u);  // the first one: nobody held it before
+  EXPECT_EQ(a.counters().get(Counter::acquisitions), 2u);
+  EXPECT_EQ(a.counters().get(Counter::contended_acquisitions), 0u);
+  EXPECT_EQ(a.counters().get(Counter::holder_switches),
+            1u);  // the first one: nobody held it before
   EXPECT_FALSE(gil.drop_requested());
 }
 
@@ -37,8 +34,8 @@ TEST(Python3GilTest, CheckPointIsInertWithoutARequest) {
   ThreadState a(Role::cpu, 1);
   gil.acquire(a);
   for (int i = 0; i < 1000; ++i) gil.check_point(a);
-  EXPECT_EQ(a.counters().acquisitions.load(), 1u);
-  EXPECT_EQ(a.counters().forced_switches.load(), 0u);
+  EXPECT_EQ(a.counters().get(Counter::acquisitions), 1u);
+  EXPECT_EQ(a.counters().get(Counter::forced_switches), 0u);
   gil.release(a);
 }
 
@@ -53,11 +50,11 @@ TEST(Python3GilTest, TakerConsumesThePendingDropRequest) {
   while (!gil.drop_requested()) std::this_thread::sleep_for(100us);
   gil.check_point(holder);  // honours it: drops, waits for the switch, takes it back
   EXPECT_FALSE(gil.drop_requested());
-  EXPECT_EQ(holder.counters().forced_switches.load(), 1u);
+  EXPECT_EQ(holder.counters().get(Counter::forced_switches), 1u);
   gil.release(holder);
   w.join();
-  EXPECT_GE(waiter.counters().drop_requests.load(), 1u);
-  EXPECT_EQ(waiter.counters().contended_acquisitions.load(), 1u);
+  EXPECT_GE(waiter.counters().get(Counter::drop_requests), 1u);
+  EXPECT_EQ(waiter.counters().get(Counter::contended_acquisitions), 1u);
 }
 
 }  // namespace

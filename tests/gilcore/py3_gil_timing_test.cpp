@@ -14,12 +14,8 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-LockConfig py3(std::chrono::nanoseconds interval, bool force = true) {
-  LockConfig c;
-  c.policy = PolicyKind::py3;
-  c.switch_interval = interval;
-  c.force_switching = force;
-  return c;
+Py3Gil::Config py3(std::chrono::nanoseconds interval, bool force = true) {
+  return {.switch_interval = interval, .force_switching = force};
 }
 
 TEST(Python3GilTimingTest, WaiterRequestsDropOnlyAfterOneInterval) {
@@ -43,11 +39,11 @@ TEST(Python3GilTimingTest, WaiterRequestsDropOnlyAfterOneInterval) {
   EXPECT_TRUE(gil.drop_requested());
   EXPECT_GE(asked_after, kInterval * 9 / 10) << "asked before an interval had passed";
   EXPECT_LT(asked_after, kInterval + 300ms);
-  EXPECT_EQ(waiter.counters().drop_requests.load(), 1u);
+  EXPECT_EQ(waiter.counters().get(Counter::drop_requests), 1u);
 
   gil.release(holder);
   w.join();
-  EXPECT_EQ(waiter.counters().contended_acquisitions.load(), 1u);
+  EXPECT_EQ(waiter.counters().get(Counter::contended_acquisitions), 1u);
 }
 
 // The holder spins on check points until the waiter has held the lock once (or a time cap).
@@ -73,7 +69,7 @@ Trial run_trial(bool force_switching) {
   std::uint64_t forced_seen = 0;
   while (!waiter_held.load() && Clock::now() < cap) {
     gil.check_point(holder);
-    const auto forced = holder.counters().forced_switches.load();
+    const auto forced = holder.counters().get(Counter::forced_switches);
     if (forced != forced_seen) {
       forced_seen = forced;
       if (!waiter_held.load()) ++trial.regrabs_before_waiter;
@@ -82,7 +78,7 @@ Trial run_trial(bool force_switching) {
   gil.release(holder);
   w.join();
   trial.waiter_held = waiter_held.load();
-  trial.waiter_drop_requests = waiter.counters().drop_requests.load();
+  trial.waiter_drop_requests = waiter.counters().get(Counter::drop_requests);
   return trial;
 }
 

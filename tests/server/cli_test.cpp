@@ -5,8 +5,10 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "convoy/server/cli.hpp"
+#include "gilcore/catalogue.hpp"
 
 namespace convoy::server {
 namespace {
@@ -40,10 +42,10 @@ TEST(CommandLineTest, DefaultsAreTheInterpretersOwn) {
   const auto& c = *parsed.command.config;
   EXPECT_EQ(c.bind, "127.0.0.1");
   EXPECT_EQ(c.port, 0);
-  EXPECT_EQ(c.interpreter.lock.policy, gilcore::PolicyKind::py3);
-  EXPECT_EQ(c.interpreter.lock.switch_interval, 5ms);
-  EXPECT_TRUE(c.interpreter.lock.force_switching);
-  EXPECT_EQ(c.interpreter.lock.check_interval, 100);
+  EXPECT_EQ(c.interpreter.lock.policy, gilcore::kind_of<gilcore::Py3Gil>());
+  EXPECT_EQ(c.interpreter.lock.of<gilcore::Py3Gil>().switch_interval, 5ms);
+  EXPECT_TRUE(c.interpreter.lock.of<gilcore::Py3Gil>().force_switching);
+  EXPECT_EQ(c.interpreter.lock.of<gilcore::Py2Gil>().check_interval, 100);
   EXPECT_EQ(c.io.release, IoRelease::always);
   EXPECT_FALSE(c.io.timeout_socket);
   EXPECT_EQ(c.handler_bytecodes, 20u);
@@ -93,10 +95,10 @@ TEST(CommandLineTest, ParsesEveryOption) {
   const auto& c = *parsed.command.config;
   EXPECT_EQ(c.bind, "::1");
   EXPECT_EQ(c.port, 8080);
-  EXPECT_EQ(c.interpreter.lock.policy, gilcore::PolicyKind::py2);
-  EXPECT_EQ(c.interpreter.lock.switch_interval, 500us);
-  EXPECT_EQ(c.interpreter.lock.check_interval, 50);
-  EXPECT_FALSE(c.interpreter.lock.force_switching);
+  EXPECT_EQ(c.interpreter.lock.policy, gilcore::kind_of<gilcore::Py2Gil>());
+  EXPECT_EQ(c.interpreter.lock.of<gilcore::Py3Gil>().switch_interval, 500us);
+  EXPECT_EQ(c.interpreter.lock.of<gilcore::Py2Gil>().check_interval, 50);
+  EXPECT_FALSE(c.interpreter.lock.of<gilcore::Py3Gil>().force_switching);
   EXPECT_EQ(c.io.release, IoRelease::when_blocking);
   EXPECT_TRUE(c.io.timeout_socket);
   EXPECT_EQ(c.cpu_threads, 3);
@@ -115,7 +117,7 @@ TEST(CommandLineTest, ParsesEveryOption) {
 TEST(CommandLineTest, BareSwitchIntervalIsSecondsLikeSetSwitchInterval) {
   const auto parsed = parse({"--switch-interval", "0.005"});
   ASSERT_TRUE(parsed.command.config.has_value()) << parsed.err;
-  EXPECT_EQ(parsed.command.config->interpreter.lock.switch_interval, 5ms);
+  EXPECT_EQ(parsed.command.config->interpreter.lock.of<gilcore::Py3Gil>().switch_interval, 5ms);
 }
 
 TEST(CommandLineTest, ReadsAConfigFileAndLetsTheCommandLineOverrideIt) {
@@ -125,9 +127,9 @@ TEST(CommandLineTest, ReadsAConfigFileAndLetsTheCommandLineOverrideIt) {
   const auto parsed = parse({"--config", path, "--cpu-threads", "2"});
   ASSERT_TRUE(parsed.command.config.has_value()) << parsed.err;
   const auto& c = *parsed.command.config;
-  EXPECT_EQ(c.interpreter.lock.policy, gilcore::PolicyKind::py2);
+  EXPECT_EQ(c.interpreter.lock.policy, gilcore::kind_of<gilcore::Py2Gil>());
   EXPECT_EQ(c.cpu_threads, 2);
-  EXPECT_EQ(c.interpreter.lock.switch_interval, 1ms);
+  EXPECT_EQ(c.interpreter.lock.of<gilcore::Py3Gil>().switch_interval, 1ms);
   EXPECT_TRUE(c.io.timeout_socket);
 }
 
@@ -183,6 +185,52 @@ TEST(CommandLineTest, HelpAndVersionExitZeroWithoutAConfig) {
     EXPECT_FALSE(parsed.command.config.has_value());
     EXPECT_EQ(parsed.command.exit_code, kExitOk);
     EXPECT_FALSE(parsed.out.empty());
+  }
+}
+
+TEST(CommandLineTest, ListPoliciesPrintsEveryPolicyWithItsSummary) {
+  const auto parsed = parse({"--list-policies"});
+  EXPECT_EQ(parsed.command.exit_code, kExitOk) << parsed.err;
+  EXPECT_FALSE(parsed.command.config.has_value());
+  std::string expected;
+  for (const auto& p : gilcore::catalogue()) {
+    expected += std::string(p.info.name) + "\t" + std::string(p.info.summary) + "\n";
+  }
+  EXPECT_EQ(parsed.out, expected);
+}
+
+TEST(CommandLineTest, ListPoliciesAsJsonNamesKnobsAndDefaults) {
+  const auto parsed = parse({"--list-policies", "--json"});
+  ASSERT_EQ(parsed.command.exit_code, kExitOk) << parsed.err;
+  const auto j = nlohmann::json::parse(parsed.out);
+  ASSERT_EQ(j.size(), gilcore::catalogue().size());
+  EXPECT_EQ(j[0]["name"], gilcore::catalogue()[0].info.name);
+  const auto alone = parse({"--json"});
+  EXPECT_EQ(alone.command.exit_code, kExitBadInput);
+  EXPECT_NE(alone.err.find("--list-policies"), std::string::npos) << alone.err;
+}
+
+TEST(CommandLineTest, EveryKnobOfEveryPolicyIsAnOptionThatSetsIt) {
+  for (const auto& policy : gilcore::catalogue()) {
+    for (const auto& knob : policy.knobs) {
+      const std::string value = knob.max_text.empty() ? knob.default_text : knob.max_text;
+      const auto parsed = parse(
+          {"--policy", std::string(policy.info.name), "--" + std::string(knob.option), value});
+      ASSERT_TRUE(parsed.command.config.has_value()) << knob.option << ": " << parsed.err;
+      EXPECT_EQ(knob.text_of(parsed.command.config->interpreter.lock), value) << knob.option;
+      EXPECT_EQ(parsed.command.config->interpreter.lock.policy, policy.kind);
+      const auto bad = parse({"--" + std::string(knob.option), "bogus"});
+      EXPECT_EQ(bad.command.exit_code, kExitBadInput) << knob.option;
+      EXPECT_EQ(bad.err.find('\n'), bad.err.size() - 1) << bad.err;
+    }
+  }
+}
+
+TEST(CommandLineTest, PolicyIsANameNotAnIndex) {
+  for (const auto* bad : {"1", "PY3", "py9", ""}) {
+    const auto parsed = parse({"--policy", bad});
+    EXPECT_EQ(parsed.command.exit_code, kExitBadInput) << bad;
+    EXPECT_NE(parsed.err.find(gilcore::policy_names()), std::string::npos) << parsed.err;
   }
 }
 

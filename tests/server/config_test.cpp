@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "convoy/server/cli.hpp"
 #include "convoy/server/config.hpp"
+#include "gilcore/catalogue.hpp"
 
 namespace convoy::server {
 namespace {
@@ -49,7 +51,9 @@ TEST(ServerConfigTest, ValidateNamesTheBadSetting) {
   expect_invalid([](ServerConfig& c) { c.io.idle_timeout = -1s; }, "idle-timeout");
   expect_invalid([](ServerConfig& c) { c.duration = -1s; }, "duration");
   expect_invalid([](ServerConfig& c) { c.log_level = "chatty"; }, "log-level");
-  expect_invalid([](ServerConfig& c) { c.interpreter.lock.switch_interval = 0ns; }, "switch");
+  expect_invalid(
+      [](ServerConfig& c) { c.interpreter.lock.of<gilcore::Py3Gil>().switch_interval = 0ns; },
+      "switch");
 }
 
 TEST(ServerConfigTest, TomlHasOneLinePerOption) {
@@ -57,11 +61,15 @@ TEST(ServerConfigTest, TomlHasOneLinePerOption) {
   c.stats_path = "results/stats.json";
   const auto toml = to_toml(c);
   for (const auto* key :
-       {"bind", "port", "policy", "switch-interval", "force-switching", "check-interval",
-        "bytecode-ns", "bytecodes-per-call", "io-release", "timeout-socket", "cpu-threads",
-        "fib-depth", "handler-bytecodes", "max-connections", "max-message", "idle-timeout",
-        "duration", "stats", "log-level"}) {
-    EXPECT_NE(toml.find("\n" + std::string(key) + " = "), std::string::npos) << key;
+       {"bind", "port", "policy", "bytecode-ns", "bytecodes-per-call", "io-release",
+        "timeout-socket", "cpu-threads", "fib-depth", "handler-bytecodes", "max-connections",
+        "max-message", "idle-timeout", "duration", "stats", "log-level"}) {
+    EXPECT_NE(toml.find("\n" + std::string(key) + "="), std::string::npos) << key;
+  }
+  for (const auto& policy : gilcore::catalogue()) {
+    for (const auto& knob : policy.knobs) {
+      EXPECT_NE(toml.find("\n" + std::string(knob.option) + "="), std::string::npos) << knob.option;
+    }
   }
   EXPECT_EQ(toml.rfind("# ", 0), 0u);
 }

@@ -23,7 +23,7 @@ using namespace std::chrono_literals;
 class SessionRun {
  public:
   explicit SessionRun(IoConfig io, std::size_t max_message = 1 << 20,
-                      gilcore::PolicyKind policy = gilcore::PolicyKind::none) {
+                      gilcore::PolicyKind policy = gilcore::kind_of<gilcore::NoGil>()) {
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds_) != 0) {
       throw std::runtime_error("socketpair failed");
     }

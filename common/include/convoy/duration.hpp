@@ -16,4 +16,7 @@ std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text,
 /// The shortest exact-ish rendering with a unit: 5000000 ns -> "5ms", 1500 ns -> "1.5us".
 std::string format_duration(std::chrono::nanoseconds d);
 
+/// Exact and re-parsable: "5ms", "500us", "1500ns", "2s", "0s".
+std::string format_exact_duration(std::chrono::nanoseconds d);
+
 }  // namespace convoy

@@ -1,36 +1,49 @@
 #pragma once
 
 #include <chrono>
-#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "gilcore/policies.hpp"
+
 namespace gilcore {
 
-/// The lock designs gilcore can emulate. See each policy header for what it copies.
-enum class PolicyKind { none, py2, py3 };
-
-/// "none", "py2", "py3".
-std::string_view to_string(PolicyKind kind) noexcept;
+/// The name of a policy: "py3" (a std::string, which CLI11 also uses to show defaults).
+std::string to_string(PolicyKind kind);
 /// The kind for a name, or nullopt for an unknown name.
 std::optional<PolicyKind> parse_policy(std::string_view name) noexcept;
-/// "none, py2, py3" — for error messages and --help.
+/// "none, py2, py3, ..." — for error messages and --help.
 std::string policy_names();
 
-/// The lock and its knobs. Defaults are the interpreters' own.
+/// The lock: which policy, and the settings of every policy (only the chosen one's are used, the
+/// others keep their values so that a configuration can switch policy and keep its knobs).
 struct LockConfig {
-  PolicyKind policy = PolicyKind::py3;
-  /// py3: how long a waiter sleeps before it asks the holder to drop (sys.setswitchinterval).
-  std::chrono::nanoseconds switch_interval = std::chrono::milliseconds(5);
-  /// py3: the dropper waits until another thread took the lock (CPython's FORCE_SWITCHING).
-  bool force_switching = true;
-  /// py2: ticks between two release+re-acquire of the holder (sys.setcheckinterval).
-  int check_interval = 100;
+  PolicyKind policy = kind_of<Py3Gil>();
+  Policies::Configs configs{};
 
-  /// Throws std::invalid_argument with a one-line message naming the bad setting.
+  /// The settings of policy P.
+  template <class P>
+  typename P::Config& of() noexcept {
+    return std::get<Policies::index_of<P>()>(configs);
+  }
+  template <class P>
+  const typename P::Config& of() const noexcept {
+    return std::get<Policies::index_of<P>()>(configs);
+  }
+  /// A configuration for policy P with its defaults.
+  template <class P>
+  static LockConfig for_policy() {
+    LockConfig c;
+    c.policy = kind_of<P>();
+    return c;
+  }
+
+  /// Throws std::invalid_argument with a one-line message naming the bad setting; checks the
+  /// knobs of every policy.
   void validate() const;
 };
 
@@ -46,6 +59,7 @@ struct InterpreterConfig {
   void validate() const;
 };
 
+/// {"policy": name, <knob json key>: value...} with the chosen policy's knobs only.
 void to_json(nlohmann::json& j, const LockConfig& c);
 void to_json(nlohmann::json& j, const InterpreterConfig& c);
 

@@ -11,18 +11,15 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "gilcore/config.hpp"
-#include "gilcore/policy_none.hpp"
-#include "gilcore/policy_py2.hpp"
-#include "gilcore/policy_py3.hpp"
+#include "gilcore/policies.hpp"
 #include "gilcore/spin.hpp"
 #include "gilcore/stats.hpp"
 #include "gilcore/thread_state.hpp"
 
 namespace gilcore {
 
-/// Every policy gilcore has; a closed set. The variant is visited once, at a thread's entry, so
-/// the policy's check point is a direct, inlinable call inside the thread.
-using AnyPolicy = std::variant<NoGil, Py2Gil, Py3Gil>;
+// AnyPolicy (policies.hpp) is visited once, at a thread's entry, so the policy's check point is a
+// direct, inlinable call inside the thread.
 
 class Interpreter;
 
@@ -105,7 +102,7 @@ class Interpreter {
 
   /// Statistics of every thread so far, live ones included. Any thread, any time.
   StatsSnapshot stats() const;
-  /// {"policy", "config", "calibration", "stats"}.
+  /// {"policy", "config", "calibration", "stats"}; the policy's own counters under their names.
   nlohmann::json stats_json() const;
 
   const InterpreterConfig& config() const noexcept { return config_; }

@@ -3,7 +3,7 @@
 #include <string_view>
 
 #include "gilcore/clock.hpp"
-#include "gilcore/config.hpp"
+#include "gilcore/policy_traits.hpp"
 #include "gilcore/thread_state.hpp"
 
 namespace gilcore {
@@ -16,11 +16,16 @@ namespace gilcore {
 /// empty. Threads never wait for each other; the OS scheduler is the only arbiter.
 class NoGil final {
  public:
-  static constexpr PolicyKind kKind = PolicyKind::none;
+  struct Config {};
+  static constexpr PolicyInfo kInfo{
+      "none", "no lock: threads run Python code in parallel (free-threaded build)",
+      "CPython's free-threaded build (PEP 703, 3.13t) or separate processes"};
+  static constexpr std::tuple<> kKnobs{};
+  static constexpr std::array<CounterInfo, 0> kCounters{};
   /// False: threads run Python code at the same time; no mutual exclusion to check.
   static constexpr bool kExclusive = false;
 
-  explicit NoGil(const LockConfig& config) { config.validate(); }
+  explicit NoGil(const Config&) {}
   NoGil(const NoGil&) = delete;
   NoGil& operator=(const NoGil&) = delete;
 

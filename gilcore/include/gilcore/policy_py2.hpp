@@ -5,7 +5,7 @@
 #include <atomic>
 
 #include "gilcore/clock.hpp"
-#include "gilcore/config.hpp"
+#include "gilcore/policy_traits.hpp"
 #include "gilcore/thread_state.hpp"
 
 namespace gilcore {
@@ -28,10 +28,23 @@ namespace gilcore {
 ///   `sleepers_` (threads inside sem_wait) exists only for this count; the lock never reads it.
 class Py2Gil final {
  public:
-  static constexpr PolicyKind kKind = PolicyKind::py2;
+  struct Config {
+    /// Ticks between two release+re-acquire of the holder (sys.setcheckinterval).
+    int check_interval = 100;
+  };
+  static constexpr PolicyInfo kInfo{
+      "py2", "CPython 2.7 GIL: a semaphore released and re-taken every 100 ticks, no hand-off",
+      "CPython 2.7's GIL (Python/ceval.c: _Py_Ticker, PyEval_SaveThread; "
+      "Python/thread_pthread.h: PyThread_acquire_lock on a sem_t)"};
+  static constexpr std::tuple kKnobs{
+      Knob<Config, int>{"check-interval",
+                        "ticks between two periodic releases (sys.setcheckinterval)",
+                        &Config::check_interval,
+                        {1, 1'000'000'000}}};
+  static constexpr std::array<CounterInfo, 0> kCounters{};
   static constexpr bool kExclusive = true;
 
-  explicit Py2Gil(const LockConfig& config);
+  explicit Py2Gil(const Config& config);
   ~Py2Gil();
   Py2Gil(const Py2Gil&) = delete;
   Py2Gil& operator=(const Py2Gil&) = delete;

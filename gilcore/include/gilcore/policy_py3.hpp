@@ -6,7 +6,7 @@
 #include <chrono>
 
 #include "gilcore/clock.hpp"
-#include "gilcore/config.hpp"
+#include "gilcore/policy_traits.hpp"
 #include "gilcore/thread_state.hpp"
 
 namespace gilcore {
@@ -40,10 +40,30 @@ namespace gilcore {
 ///   when a request happens to be pending. Off, the dropper may take the lock straight back.
 class Py3Gil final {
  public:
-  static constexpr PolicyKind kKind = PolicyKind::py3;
+  struct Config {
+    /// How long a waiter sleeps before it asks the holder to drop (sys.setswitchinterval).
+    std::chrono::nanoseconds switch_interval = std::chrono::milliseconds(5);
+    /// The dropper waits until another thread took the lock (CPython's FORCE_SWITCHING).
+    bool force_switching = true;
+  };
+  static constexpr PolicyInfo kInfo{
+      "py3", "CPython 3.2-3.13 GIL: waiters ask the holder to drop after a switch interval",
+      "CPython's new GIL (Python/ceval_gil.c: take_gil, drop_gil; bpo-7946, Antoine Pitrou 2009)"};
+  static constexpr std::tuple kKnobs{
+      Knob<Config, std::chrono::nanoseconds>{
+          "switch-interval",
+          "how long a waiter waits before it asks the holder to drop (5ms, 500us; a bare number "
+          "is seconds, as sys.setswitchinterval)",
+          &Config::switch_interval,
+          {std::chrono::microseconds(1), std::chrono::hours(1)}},
+      Knob<Config, bool>{
+          "force-switching",
+          "a thread dropping on request waits until another took the lock (true/false)",
+          &Config::force_switching}};
+  static constexpr std::array<CounterInfo, 0> kCounters{};
   static constexpr bool kExclusive = true;
 
-  explicit Py3Gil(const LockConfig& config);
+  explicit Py3Gil(const Config& config);
   ~Py3Gil();
   Py3Gil(const Py3Gil&) = delete;
   Py3Gil& operator=(const Py3Gil&) = delete;

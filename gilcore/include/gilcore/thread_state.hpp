@@ -31,9 +31,9 @@ class ThreadState {
     const auto now = Clock::now();
     holds_ = true;
     acquired_at_ = now;
-    ThreadCounters::bump(counters_.acquisitions);
-    if (contended) ThreadCounters::bump(counters_.contended_acquisitions);
-    if (switched) ThreadCounters::bump(counters_.holder_switches);
+    counters_.bump(Counter::acquisitions);
+    if (contended) counters_.bump(Counter::contended_acquisitions);
+    if (switched) counters_.bump(Counter::holder_switches);
     wait_.record(contended ? Clock::to_ns(now - asked_at) : 0);
   }
   /// Policies call this before they let go of the lock.

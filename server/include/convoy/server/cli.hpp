@@ -2,6 +2,7 @@
 
 #include <iosfwd>
 #include <optional>
+#include <string>
 
 #include "convoy/server/config.hpp"
 
@@ -17,6 +18,11 @@ struct CommandLine {
   std::optional<ServerConfig> config;
   int exit_code = kExitOk;
 };
+
+/// The configuration as a TOML file that --config loads back to the same configuration, written
+/// by CLI11 from the same option declarations that read it: one `key=value` line per option,
+/// keys named like the long options, each after a comment saying what it does.
+std::string to_toml(const ServerConfig& config);
 
 /// Parses the options and any --config TOML file (keys are the long option names) into a
 /// validated configuration. --help, --version and --print-config write to `out` and ask for exit

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "convoy/duration.hpp"
 #include "gilcore/config.hpp"
 
 namespace convoy::server {
@@ -21,7 +22,7 @@ enum class IoRelease {
 };
 
 /// "always", "when-blocking".
-std::string_view to_string(IoRelease release) noexcept;
+std::string to_string(IoRelease release);
 /// The mode for a name, or nullopt for an unknown name.
 std::optional<IoRelease> parse_io_release(std::string_view name) noexcept;
 
@@ -60,13 +61,6 @@ struct ServerConfig {
 
 /// The configuration as JSON (written into the stats file).
 void to_json(nlohmann::json& j, const ServerConfig& c);
-
-/// The configuration as a TOML file that --config loads back to the same configuration: one
-/// `key = value` line per option, keys named like the long options.
-std::string to_toml(const ServerConfig& c);
-
-/// Exact and re-parsable: "5ms", "500us", "1500ns", "2s", "0s".
-std::string format_exact_duration(std::chrono::nanoseconds d);
 
 /// The spdlog level names accepted by --log-level, for messages: "trace, debug, ...".
 std::string log_level_names();

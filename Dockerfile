@@ -34,12 +34,13 @@ ARG CONVOY_REVISION=unknown
 LABEL org.opencontainers.image.title="convoy" \
       org.opencontainers.image.description="A testbed for the GIL convoy effect: convoy-server and convoy-client" \
       org.opencontainers.image.revision="${CONVOY_REVISION}"
-# Shared libraries of the two programs (spdlog, fmt), then what the scripts call: jq for results,
-# taskset (util-linux) and ps/kill (procps) for pinning and stopping, ss (iproute2) for the
-# compose healthcheck, gnuplot for the plots.
+# Shared libraries of the two programs (spdlog, fmt), then what the scripts call: python3 for
+# the results (tables and CSVs; the plots need matplotlib, which scripts/docker-demo.sh runs on
+# the host instead, to keep the image small), taskset (util-linux) and ps/kill (procps) for
+# pinning and stopping, ss (iproute2) for the compose healthcheck.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libspdlog1.1 libfmt9 jq procps util-linux iproute2 gnuplot-nox fonts-dejavu-core \
+      libspdlog1.1 libfmt9 python3 procps util-linux iproute2 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid "${CONVOY_UID}" --user-group --no-create-home \
       --home-dir /opt/convoy --shell /usr/sbin/nologin convoy
@@ -55,7 +56,5 @@ RUN ln -s /opt/convoy/build/release/server/convoy-server /opt/convoy/build/relea
       /usr/local/bin/ \
  && mkdir results && chown convoy:convoy results \
  && convoy-server --version && convoy-client --version
-# Fontconfig (gnuplot) wants a writable cache, also under --user UID:GID.
-ENV XDG_CACHE_HOME=/tmp/.cache
 USER convoy
 CMD ["scripts/docker-help.sh"]

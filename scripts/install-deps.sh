@@ -1,19 +1,27 @@
 #!/usr/bin/env bash
 # Installs the Debian packages convoy needs to build, test and run its experiments.
 # Idempotent: prints nothing and exits 0 when everything is already there.
+#   scripts/install-deps.sh [--all]    --all: also the optional peers for comparisons
+#                                      (sockperf for scripts/bench-client.sh; pypy3 and ruby
+#                                      for scripts/reference.sh)
 set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build git pkg-config
   libboost1.81-dev libcli11-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  gnuplot-nox jq procps util-linux iproute2 python3
+  procps util-linux iproute2 python3 python3-matplotlib
 )
-# Optional peers for comparisons; installed with --all (scripts/bench-client.sh, scripts/reference.sh).
-optional=(sockperf pypy3 ruby python3)
+optional=(sockperf pypy3 ruby)
 
 want=("${packages[@]}")
-if [[ "${1:-}" == "--all" ]]; then want+=("${optional[@]}"); fi
+case "${1:-}" in
+  "") ;;
+  --all) want+=("${optional[@]}") ;;
+  -h | --help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "install-deps: unknown option '$1' (see --help)" >&2; exit 2 ;;
+esac
+[[ $# -le 1 ]] || { echo "install-deps: one option at most (see --help)" >&2; exit 2; }
 
 missing=()
 for p in "${want[@]}"; do

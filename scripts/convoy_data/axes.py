@@ -26,6 +26,7 @@ class Axis:
     only: tuple = ()  # (axis name, value) pairs a point must have for this axis to apply
     knob_of: tuple = ()  # for a policy's knob: the policies that have it
     key: str = ""  # for a policy's knob: its key in the server's lock config (switch_interval_ns)
+    limits: tuple = ()  # for a policy's knob: (lowest, highest) as the list gives them
     choices: tuple = ()  # the values a word may take, when the scripts depend on them
     caption: str = ""  # how a plot's subtitle says a fixed value ({} = the value); "" = label value
 
@@ -92,7 +93,8 @@ def knob_axes(policies):
         taken.add(short)
         made.append(Axis(name, f"{name}s", "server", option, _kind(knob), (),
                          option.replace("-", " "), short, knob_of=tuple(knob["policies"]),
-                         key=policy_list.stats_key(knob), choices=tuple(knob.get("choices") or ())))
+                         key=policy_list.stats_key(knob), choices=tuple(knob.get("choices") or ()),
+                         limits=(knob["min"], knob["max"]) if "min" in knob and "max" in knob else ()))
     return made
 
 
@@ -121,6 +123,11 @@ def check_value(axis, value):
         raise ValueError(f"'{value}' is not a single word")
     if axis.choices and value not in axis.choices:
         raise ValueError(f"'{value}' is not one of {', '.join(axis.choices)}")
+    if axis.limits and axis.kind in ("duration", "count"):
+        measure = units.parse_duration_ns if axis.kind == "duration" else float
+        low, high = axis.limits
+        if not measure(low) <= measure(value) <= measure(high):
+            raise ValueError(f"'{value}' is not in [{low}, {high}]")
 
 
 def to_csv(axis, value):

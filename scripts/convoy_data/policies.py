@@ -63,11 +63,13 @@ def knobs(policies):
 
 
 def emulating(policies, family):
-    """The first policy whose 'emulates' begins with `family` ('CPython 3', 'Ruby'), or None."""
-    pattern = re.compile(rf"^\W*{re.escape(family)}(?![0-9A-Za-z])", re.IGNORECASE)
+    """The first policy whose 'emulates' or summary names `family` ('CPython 3', 'Ruby') as a
+    word ('CPython 3.2-3.13' names 'CPython 3', 'CPython 30' would not), or None. The list's
+    order decides between several."""
+    pattern = re.compile(rf"(?<![0-9A-Za-z]){re.escape(family)}(?![0-9A-Za-z])", re.IGNORECASE)
     for policy in policies:
         emulates = policy.get("emulates") or ""
-        for text in emulates if isinstance(emulates, list) else [emulates]:
-            if pattern.search(str(text)):
-                return policy["name"]
+        texts = (emulates if isinstance(emulates, list) else [emulates]) + [policy.get("summary") or ""]
+        if any(pattern.search(str(text)) for text in texts):
+            return policy["name"]
     return None

@@ -68,7 +68,7 @@ def write_csv(out, path):
     header, found = plan_rows(out)
     tmp = f"{path}.tmp"
     with open(tmp, "w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=header, extrasaction="ignore")
+        writer = csv.DictWriter(f, fieldnames=header, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         writer.writerows(found)
     os.replace(tmp, path)

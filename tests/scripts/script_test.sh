@@ -10,6 +10,75 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 is_png() { [[ -s "$1" ]] && [[ $(head -c 8 "$1" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]]; }
 expect_png() { is_png "$1" || fail "no PNG at $1"; }
+get() { "$root/scripts/convoy-data" get "$@"; }
+# csv_count FILE PYTHON_CONDITION — the rows of a CSV (as dicts named r) the condition holds for.
+csv_count() {
+  /usr/bin/python3 -c 'import csv, sys; print(sum(1 for r in csv.DictReader(open(sys.argv[1])) if eval(sys.argv[2])))' "$@"
+}
+
+# Stand-ins for everything that installs, builds or starts containers: each notes its name in
+# $tmp/calls and fails. A script run with them on PATH must not have called any.
+fake_tools() {
+  mkdir -p "$tmp/fake"
+  local t
+  for t in apt-get cmake docker dockerd docker-compose debootstrap sudo sockperf; do
+    printf '#!/bin/sh\necho %s >>"%s/calls"\nexit 1\n' "$t" "$tmp" >"$tmp/fake/$t"
+    chmod +x "$tmp/fake/$t"
+  done
+  export PATH="$tmp/fake:$PATH" DOCKER_CLI="$tmp/fake/docker"
+}
+expect_no_calls() { [[ ! -s "$tmp/calls" ]] || fail "$1 ran $(sort -u "$tmp/calls" | tr '\n' ' ')"; }
+
+# descendants PID — the processes below PID, from /proc (parent PIDs after the command name).
+descendants() {
+  local f stat pid ppid found=("$1") i=0
+  declare -A parent=()
+  for f in /proc/[0-9]*/stat; do
+    stat=$(cat "$f" 2>/dev/null) || continue
+    pid=${stat%% *} stat=${stat##*) } ppid=$(cut -d' ' -f2 <<<"$stat")
+    parent[$pid]=$ppid
+  done
+  while ((i < ${#found[@]})); do
+    for pid in "${!parent[@]}"; do [[ "${parent[$pid]}" != "${found[i]}" ]] || found+=("$pid"); done
+    i=$((i + 1))
+  done
+  echo "${found[@]:1}"
+}
+# wait_for FILE PATTERN SECONDS — until FILE has a line matching PATTERN.
+wait_for() {
+  local i
+  for ((i = 0; i < $3 * 10; i++)); do
+    grep -qE "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  fail "no '$2' in $1 after $3 s"
+}
+# interrupt LOG SIGNAL READY_FILE CMD... — starts CMD, sends SIGNAL once READY_FILE shows the
+# client started, and checks it exits with 128 + the signal's number leaving nothing running.
+interrupt() {
+  local log=$1 sig=$2 ready=$3 pid children rc=0 i n
+  shift 3
+  set -m # a job of its own, with INT not ignored as it is for background jobs without job control
+  "$@" >"$log" 2>&1 &
+  pid=$!
+  set +m
+  wait_for "$ready" '^listening ' 20
+  sleep 0.5
+  children=$(descendants "$pid")
+  [[ -n "$children" ]] || fail "$1 started nothing"
+  kill -"$sig" "$pid"
+  for ((i = 0; i < 200; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid" $children; fail "$1 still runs 20 s after SIG$sig"; }
+  wait "$pid" || rc=$?
+  n=$(kill -l "$sig")
+  ((rc == 128 + n)) || fail "$1 exited $rc after SIG$sig, not $((128 + n)): $(cat "$log")"
+  local left=()
+  for pid in $children; do [[ ! -e /proc/$pid ]] || left+=("$pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"); done
+  if ((${#left[@]})); then
+    kill -KILL $children 2>/dev/null || true
+    fail "$1 left $(printf '[%s] ' "${left[@]}")after SIG$sig"
+  fi
+}
 
 case "${1:?case}" in
   plot-fixture)
@@ -44,21 +113,31 @@ SWEEP
     "$root/scripts/sweep.sh" "$tmp/tiny.sh" --out "$tmp/out" --no-build >"$tmp/log" 2>&1 ||
       fail "sweep failed: $(cat "$tmp/log")"
     csv="$tmp/out/sweep.csv"
-    head -n 1 "$csv" | grep -q '^point,policy,cpu_threads,switch_interval_us,check_interval,size,mode,think_us,rate,io_release,rep,status,p50_us,p90_us,p99_us,p999_us,max_us' ||
-      fail "unexpected CSV header: $(head -n 1 "$csv")"
-    [[ $(tail -n +2 "$csv" | wc -l) -eq 2 ]] || fail "expected 2 rows: $(cat "$csv")"
-    [[ $(awk -F, 'NR > 1 && $12 == "ok" && $13 > 0' "$csv" | wc -l) -eq 2 ]] || fail "a point failed: $(cat "$csv")"
+    for column in point policy cpu_threads switch_interval_us check_interval size mode think_us rep status \
+      p50_us p99_us p999_us max_us count fib_calls_per_s load_1m error; do
+      head -n 1 "$csv" | tr ',' '\n' | grep -qx "$column" || fail "no column $column: $(head -n 1 "$csv")"
+    done
+    [[ $(csv_count "$csv" True) -eq 2 ]] || fail "expected 2 rows: $(cat "$csv")"
+    [[ $(csv_count "$csv" 'r["status"] == "ok" and float(r["p50_us"]) > 0') -eq 2 ]] || fail "a point failed: $(cat "$csv")"
+    [[ $(csv_count "$csv" 'r["policy"] == "none" and r["switch_interval_us"] == "-"') -eq 1 ]] ||
+      fail "a knob of py3 shown for none: $(cat "$csv")"
+    [[ $(csv_count "$csv" 'r["policy"] == "py3" and r["switch_interval_us"] == "5000"') -eq 1 ]] ||
+      fail "py3's switch interval not reported: $(cat "$csv")"
     grep -q '^\[2/2\]' "$tmp/log" || fail "no progress line per point: $(cat "$tmp/log")"
     expect_png "$tmp/out/latency-vs-cpu-threads.png"
     if [[ "$1" == sweep-resume ]]; then
       # A rerun skips what is done; a failed point is measured again.
-      jq '.status = "failed" | .error = "made up"' "$tmp/out/points/none-"*/point.json >"$tmp/f.json"
-      mv "$tmp/f.json" "$(ls "$tmp/out/points/none-"*/point.json)"
+      /usr/bin/python3 -c 'import json, sys; p = json.load(open(sys.argv[1])); p.update(status="failed", error="made up"); json.dump(p, open(sys.argv[1], "w"))' \
+        "$tmp/out/points/none/point.json"
       "$root/scripts/sweep.sh" "$tmp/tiny.sh" --out "$tmp/out" --no-build --no-plot >"$tmp/log2" 2>&1 ||
         fail "resumed sweep failed: $(cat "$tmp/log2")"
-      grep -q 'py3 .*done before, skipped' "$tmp/log2" || fail "the done point was not skipped: $(cat "$tmp/log2")"
-      grep -q 'none .*p50' "$tmp/log2" || fail "the failed point was not measured again: $(cat "$tmp/log2")"
-      [[ $(awk -F, 'NR > 1 && $12 == "ok"' "$csv" | wc -l) -eq 2 ]] || fail "resume lost rows: $(cat "$csv")"
+      grep -q '^\[2/2\] py3: done before, skipped' "$tmp/log2" || fail "the done point was not skipped: $(cat "$tmp/log2")"
+      grep -q '^\[1/2\] none: p50' "$tmp/log2" || fail "the failed point was not measured again: $(cat "$tmp/log2")"
+      [[ $(csv_count "$csv" 'r["status"] == "ok"') -eq 2 ]] || fail "resume lost rows: $(cat "$csv")"
+      # Other settings are other points: none is measured again.
+      "$root/scripts/sweep.sh" "$tmp/tiny.sh" --out "$tmp/out" --no-build --no-plot --duration=0.5s >"$tmp/log3" 2>&1 ||
+        fail "sweep with another duration failed: $(cat "$tmp/log3")"
+      ! grep -q 'done before' "$tmp/log3" || fail "points of another duration were skipped: $(cat "$tmp/log3")"
     fi
     ;;
   demo-quick)
@@ -66,18 +145,96 @@ SWEEP
       fail "demo failed: $(cat "$tmp/log")"
     for p in none py2 py3; do
       grep -q "^$p " "$tmp/log" || fail "no table row for $p: $(cat "$tmp/log")"
-      [[ $(jq -r --arg p "$p" '.points[] | select(.policy == $p) | .status' "$tmp/demo/summary.json") == ok ]] ||
-        fail "$p not ok in summary.json"
     done
+    for i in 0 1 2; do
+      [[ $(get "$tmp/demo/summary.json" "points.$i.status") == ok ]] || fail "point $i not ok in summary.json"
+    done
+    [[ $(get "$tmp/demo/summary.json" points.2.policy) == py3 ]] || fail "summary.json: no py3"
     grep -q 'p50 ms' "$tmp/log" || fail "no table header"
     expect_png "$tmp/demo/latency-percentiles.png"
     ;;
   reference-python3)
     "$root/scripts/reference.sh" --interpreters python3 --duration 1s --no-build --out "$tmp/ref" >"$tmp/log" 2>&1 ||
       fail "reference.sh failed: $(cat "$tmp/log")"
-    row=$(awk -F'\t' '$1 == "python3"' "$tmp/ref/table.tsv")
+    row=$(grep '^python3' "$tmp/ref/table.tsv" || true)
     [[ -n "$row" ]] || fail "no python3 row: $(cat "$tmp/log")"
-    awk -F'\t' '{ exit !($3 + 0 > 0 && $6 == "py3" && $7 + 0 > 0) }' <<<"$row" || fail "incomplete row: $row"
+    IFS=$'\t' read -r -a cells <<<"$row"
+    [[ "${cells[2]}" =~ ^[0-9.]+$ && "${cells[6]}" =~ ^[0-9.]+$ ]] || fail "incomplete row: $row"
+    [[ -n "${cells[5]}" && "${cells[5]}" != "(none)" ]] || fail "no emulating policy for python3: $row"
+    ;;
+  help)
+    # --help has no side effects: nothing installed, built or started, no results directory.
+    fake_tools
+    before=$(ls -A "$root/results" 2>/dev/null || true)
+    for s in demo.sh docker-demo.sh sweep.sh reference.sh plot.sh bench-client.sh docker-smoke.sh \
+      install-deps.sh test.sh convoy-data; do
+      "$root/scripts/$s" --help >"$tmp/out" 2>&1 || fail "$s --help failed: $(cat "$tmp/out")"
+      grep -qiE 'usage|scripts/' "$tmp/out" || fail "$s --help printed no usage: $(cat "$tmp/out")"
+      expect_no_calls "$s --help"
+    done
+    [[ "$(ls -A "$root/results" 2>/dev/null || true)" == "$before" ]] || fail "--help made a results directory"
+    ;;
+  bad-options)
+    # Every bad option is one line and exit 2, before anything is installed, built or started.
+    fake_tools
+    printf 'modes="half-open"\n' >"$tmp/bad-sweep.sh"
+    printf 'policies="none nosuch"\n' >"$tmp/bad-policy.sh"
+    while IFS='|' read -r message cmd; do
+      rc=0
+      eval "$cmd" >"$tmp/out" 2>"$tmp/err" </dev/null || rc=$?
+      ((rc == 2)) || fail "$cmd: exit $rc, not 2: $(cat "$tmp/out" "$tmp/err")"
+      [[ $(grep -c . "$tmp/err") -eq 1 ]] || fail "$cmd: not one line: $(cat "$tmp/err")"
+      grep -qF -- "$message" "$tmp/err" || fail "$cmd: no '$message' in: $(cat "$tmp/err")"
+      expect_no_calls "$cmd"
+    done <<CASES
+is not a duration|$root/scripts/demo.sh --duration=1
+is not a duration|$root/scripts/demo.sh --think 5
+unknown option '--frob'|$root/scripts/demo.sh --frob
+is not a CPU list|$root/scripts/demo.sh --server-cpus=x
+--cpu-threads must be a whole number|$root/scripts/demo.sh --cpu-threads=-1
+--duration needs a value|$root/scripts/demo.sh --duration
+unknown policy 'bogus'|$root/scripts/demo.sh --policies=none,bogus
+unknown policy 'bogus'|$root/scripts/docker-demo.sh --policies bogus
+is not a duration|$root/scripts/docker-demo.sh --duration 1
+go with --docker|$root/scripts/demo.sh --image=x
+is not a duration|$root/scripts/sweep.sh $root/configs/sweeps/cpu-threads.sh --duration=1
+no such sweep file|$root/scripts/sweep.sh $tmp/missing.sh
+modes: 'half-open' is not one of closed, open|$root/scripts/sweep.sh $tmp/bad-sweep.sh
+unknown policy 'nosuch'|$root/scripts/sweep.sh $tmp/bad-policy.sh
+unknown interpreter 'perl'|$root/scripts/reference.sh --interpreters=python3,perl
+is not a duration|$root/scripts/reference.sh --duration=1
+must be a positive whole number|$root/scripts/bench-client.sh abc
+must be a positive whole number|$root/scripts/bench-client.sh --rounds=0
+unknown option '--frob'|$root/scripts/docker-smoke.sh --frob
+is not a duration|SMOKE_DURATION=2 $root/scripts/docker-smoke.sh
+unknown option '--frob'|$root/scripts/plot.sh --frob
+unknown option '--frob'|$root/scripts/install-deps.sh --frob
+unknown option '--frob'|$root/scripts/test.sh --frob
+CASES
+    ;;
+  signals-demo)
+    for sig in TERM INT HUP; do
+      interrupt "$tmp/$sig.log" "$sig" "$tmp/$sig/points/py3/server.out" \
+        "$root/scripts/demo.sh" --no-build --no-install --policies py3 --duration 30s --out "$tmp/$sig"
+      # The server was stopped, not killed: what it measured is written.
+      [[ -n "$(get "$tmp/$sig/points/py3/server.json" fib.calls 2>/dev/null)" ]] ||
+        fail "SIG$sig: the server's stats were lost"
+    done
+    ;;
+  signals-sweep-reference)
+    printf 'policies="py3"\nduration="30s"\n' >"$tmp/long.sh"
+    interrupt "$tmp/sweep.log" TERM "$tmp/sweep/points/py3/server.out" \
+      "$root/scripts/sweep.sh" "$tmp/long.sh" --no-build --out "$tmp/sweep"
+    interrupt "$tmp/ref.log" TERM "$tmp/ref/points/real-python3/server.out" \
+      "$root/scripts/reference.sh" --interpreters python3 --duration 30s --no-build --out "$tmp/ref"
+    ;;
+  results-unique)
+    # Two results directories made in the same second are two directories.
+    dirs=$(bash -c 'source "$1/scripts/lib/common.sh"; new_results_dir script-test; new_results_dir script-test' _ "$root")
+    read -r a b <<<"$(echo $dirs)"
+    rm -rf "$a" "$b"
+    [[ -n "$a" && -n "$b" && "$a" != "$b" ]] || fail "not two directories: $dirs"
+    [[ "$a" == "$root/results/script-test-"* ]] || fail "not under results/: $a"
     ;;
   *) fail "unknown case '$1'" ;;
 esac

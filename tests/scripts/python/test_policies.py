@@ -1,0 +1,39 @@
+import unittest
+
+from convoy_data import policies
+from support import POLICIES
+
+
+class PoliciesTest(unittest.TestCase):
+    def test_all_is_every_listed_policy_and_names_are_checked(self):
+        self.assertEqual(policies.expand(["all"], POLICIES), ["none", "py2", "py3"])
+        self.assertEqual(policies.expand(["py3", "all"], POLICIES), ["py3", "none", "py2"])
+        with self.assertRaisesRegex(ValueError, r"unknown policy 'py4' \(convoy-server lists: none, py2, py3\)"):
+            policies.expand(["py2", "py4"], POLICIES)
+
+    def test_knobs_are_read_from_the_list(self):
+        knobs = {policies.option(k): k for k in policies.knobs(POLICIES)}
+        self.assertEqual(sorted(knobs), ["check-interval", "force-switching", "switch-interval"])
+        self.assertEqual(knobs["switch-interval"]["policies"], ["py3"])
+        self.assertEqual(policies.stats_key(knobs["switch-interval"]), "switch_interval_ns")
+        self.assertEqual(policies.stats_key({"option": "--time-slice", "type": "duration"}), "time_slice_ns")
+        self.assertEqual(policies.stats_key({"option": "ticks", "type": "integer"}), "ticks")
+
+    def test_the_emulating_policy_is_found_by_the_interpreter_it_names(self):
+        self.assertEqual(policies.emulating(POLICIES, "CPython 3"), "py3")
+        self.assertEqual(policies.emulating(POLICIES, "CPython 2"), "py2")
+        self.assertIsNone(policies.emulating(POLICIES, "Ruby"))
+        self.assertIsNone(policies.emulating(POLICIES, "CPython 30"))
+
+    def test_a_file_that_is_not_a_list_of_policies_is_refused(self):
+        import json
+        import tempfile
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+            json.dump({"name": "py3"}, f)
+            f.flush()
+            with self.assertRaisesRegex(ValueError, "not a list of policies"):
+                policies.load(f.name)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -111,11 +111,11 @@ check_image() {
 # 5. compose.yaml, brought up once (py3, the image just built); again on another port when the
 # chosen one was taken in the meantime.
 compose_up() {
-  local attempt crc
+  local crc
   mkdir -p "$out/compose"
   [[ $(id -u) -ne 0 ]] || chown 10001:10001 "$out/compose"
   CONVOY_CONTAINERS+=("${compose_project}_server_1" "${compose_project}_client_1")
-  for attempt in 1 2 3; do
+  for _ in 1 2 3; do
     crc=0
     compose 300 up --no-build --abort-on-container-exit --exit-code-from client >"$out/compose.log" 2>&1 || crc=$?
     compose 60 down -t 5 >>"$out/compose.log" 2>&1 || true
@@ -142,6 +142,7 @@ check_image
 # 4. py2 against py3, server and client in separate containers, by the demo's docker backend.
 docker_results "$out"
 timeout=$(cdata seconds --ceil "$SMOKE_DURATION" 60s)
+# shellcheck disable=SC2034 # passed by name
 client_args=(--mode closed --size 100 --think 2ms --duration "$SMOKE_DURATION" --warmup 0.5s
   --timeout 2s --connections 1)
 for policy in py2 py3; do

@@ -70,6 +70,7 @@ out=${out:-$(new_results_dir reference)}
 mkdir -p "$out/points"
 list_policies "$SERVER_BIN" --json >"$out/policies.json" || die "$SERVER_BIN cannot list its policies"
 timeout=$(cdata seconds --ceil "$duration" 40s)
+# shellcheck disable=SC2034 # passed by name
 client_args=(--mode closed --size 100 --think "$think" --duration "$duration" --warmup 0.5s
   --timeout 3s --connections 1)
 
@@ -78,6 +79,7 @@ emulated() {
   local dir="$out/points/emulated-$1"
   [[ ! -f "$dir/point.json" ]] || return 0
   cdata params "$dir" kind=emulated "policy=$1" "cpu_threads=$cpu_threads"
+  # shellcheck disable=SC2034 # passed by name
   local server_cmd=("$SERVER_BIN" --port 0 --stats "$dir/server.json" --policy "$1" --cpu-threads "$cpu_threads")
   printf 'reference: convoy %-8s ... ' "$1" >&2
   measure_local "$dir" "$timeout" server_cmd client_args >&2 || true
@@ -101,6 +103,7 @@ for interp in $interpreters; do
   dir="$out/points/real-$interp"
   cdata params "$dir" kind=real "interpreter=$interp" "version=$version" "cpu_threads=$cpu_threads" \
     "order=$order" "emulated_by=$policy"
+  # shellcheck disable=SC2034 # passed by name
   server_cmd=("$exe" "$CONVOY_ROOT/scripts/reference/$script" --port 0 --cpu-threads "$cpu_threads"
     --fib-depth "$fib_depth")
   printf 'reference: %-8s (%s) ... ' "$interp" "$version" >&2

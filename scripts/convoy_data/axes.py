@@ -51,6 +51,8 @@ AXES = (
     Axis("policy", "policies", "server", "policy", "policy", ("none", "py2", "py3"), "policy"),
     Axis("cpu_threads", "cpu_threads", "server", "cpu-threads", "count", ("1",), "fib threads", "c"),
     Axis("io_release", "io_releases", "server", "io-release", "word", (), "I/O release", "io"),
+    # How the server serves its connections (a thread each, or one event loop).
+    Axis("io_model", "io_models", "server", "io-model", "word", (), "I/O model", "im"),
     Axis("fib_depth", "fib_depths", "server", "fib-depth", "count", (), "fib depth", "fd"),
     Axis("size", "sizes", "client", "size", "count", ("100",), "message size (bytes)", "s",
          caption="{} B messages"),

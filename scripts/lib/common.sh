@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shell functions shared by the scripts. Source it; do not run it.
 # Bash does the processes (start, pin, time out, stop by PID); the data (point files, tables,
 # CSVs, plots) is done by the Python package scripts/convoy_data, called as `cdata COMMAND`.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Docker for demo.sh --docker (docker-demo.sh) and docker-smoke.sh. Source it after common.sh and
 # run.sh; do not run it. A private dockerd, local Debian base images made with debootstrap when
 # no registry answers, the image, and the docker backend of the runner: one measurement as two
@@ -136,7 +137,7 @@ engine_stop() {
 unmount_under() {
   local m
   while read -r m; do
-    [[ "$m/" == "$1/"* ]] && umount -l "$m" 2>/dev/null || true
+    if [[ "$m/" == "$1/"* ]]; then umount -l "$m" 2>/dev/null || true; fi
   done < <(findmnt -rn -o TARGET 2>/dev/null | sort -r)
 }
 
@@ -231,12 +232,12 @@ ensure_base_images() {
   ((absent == 0)) || make_local_base
 }
 
-# build_image [DOCKER BUILD ARGS...] — builds CONVOY_IMAGE from the checkout (log in BUILD_LOG).
+# build_image — builds CONVOY_IMAGE from the checkout (log in BUILD_LOG).
 build_image() {
   local rev
   rev=$(git -C "$CONVOY_ROOT" describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
   dk "${BUILD_TIMEOUT:-1200}" build --network host --build-arg "CONVOY_REVISION=$rev" \
-    -t "$CONVOY_IMAGE" "$@" "$CONVOY_ROOT" >"${BUILD_LOG:-/dev/null}" 2>&1
+    -t "$CONVOY_IMAGE" "$CONVOY_ROOT" >"${BUILD_LOG:-/dev/null}" 2>&1
 }
 
 # container_user_args DIR — how the containers may write into the host directory DIR: as the
@@ -270,7 +271,6 @@ record_docker_context() {
 # docker_engine PRIVATE — the engine the docker client reaches, or (PRIVATE=1, or none answers)
 # a private dockerd for the run. Dies when there is none.
 docker_engine() {
-  CONVOY_BACKEND=docker
   if (($1 == 0)) && timeout 10 "$DOCKER_CLI" version >/dev/null 2>&1; then
     note "using the Docker engine at ${DOCKER_HOST:-the default socket}"
     return 0

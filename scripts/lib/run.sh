@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # arrays go by name; TAKEN and RUNNER_USAGE to the caller
 # The measurement runner shared by demo.sh (also as docker-demo.sh), sweep.sh and reference.sh.
 # Source it after common.sh (and docker.sh for the docker backend); do not run it.
 #
@@ -112,7 +113,7 @@ run_plan() {
   total=$(grep -c . "$out/todo" || true)
   while IFS=$'\t' read -r -u 3 id state timeout label; do
     i=$((i + 1))
-    if [[ "$state" == done ]]; then
+    if [[ "$state" == "done" ]]; then
       printf '[%d/%d] %s: done before, skipped\n' "$i" "$total" "$label"
       continue
     fi

@@ -68,6 +68,7 @@ interrupt() {
   [[ -n "$children" ]] || fail "$1 started nothing"
   kill -"$sig" "$pid"
   for ((i = 0; i < 200; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  # shellcheck disable=SC2086 # a list of PIDs
   kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid" $children; fail "$1 still runs 20 s after SIG$sig"; }
   wait "$pid" || rc=$?
   n=$(kill -l "$sig")
@@ -75,6 +76,7 @@ interrupt() {
   local left=()
   for pid in $children; do [[ ! -e /proc/$pid ]] || left+=("$pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"); done
   if ((${#left[@]})); then
+    # shellcheck disable=SC2086 # a list of PIDs
     kill -KILL $children 2>/dev/null || true
     fail "$1 left $(printf '[%s] ' "${left[@]}")after SIG$sig"
   fi
@@ -100,7 +102,7 @@ case "${1:?case}" in
     echo "x,y" >"$tmp/bad.csv"
     rc=0
     "$root/scripts/plot.sh" "$tmp/bad.csv" 2>"$tmp/err" || rc=$?
-    [[ $rc -ne 0 ]] && grep -q "not a sweep CSV" "$tmp/err" || fail "accepted a CSV that is not a sweep's"
+    if ((rc == 0)) || ! grep -q "not a sweep CSV" "$tmp/err"; then fail "accepted a CSV that is not a sweep's"; fi
     ;;
   sweep-tiny | sweep-resume)
     cat >"$tmp/tiny.sh" <<'SWEEP'
@@ -230,11 +232,11 @@ CASES
     ;;
   results-unique)
     # Two results directories made in the same second are two directories.
-    dirs=$(bash -c 'source "$1/scripts/lib/common.sh"; new_results_dir script-test; new_results_dir script-test' _ "$root")
-    read -r a b <<<"$(echo $dirs)"
-    rm -rf "$a" "$b"
-    [[ -n "$a" && -n "$b" && "$a" != "$b" ]] || fail "not two directories: $dirs"
-    [[ "$a" == "$root/results/script-test-"* ]] || fail "not under results/: $a"
+    mapfile -t dirs < <(bash -c 'source "$1/scripts/lib/common.sh"; new_results_dir script-test
+      new_results_dir script-test' _ "$root")
+    rm -rf "${dirs[@]}"
+    [[ ${#dirs[@]} -eq 2 && "${dirs[0]}" != "${dirs[1]}" ]] || fail "not two directories: ${dirs[*]}"
+    [[ "${dirs[0]}" == "$root/results/script-test-"* ]] || fail "not under results/: ${dirs[0]}"
     ;;
   *) fail "unknown case '$1'" ;;
 esac

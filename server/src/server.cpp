@@ -336,7 +336,12 @@ void Server::stop_fib_threads() {
 
 nlohmann::json Server::stats_json() const {
   std::uint64_t fib_calls = 0;
-  for (const auto& fib : fibs_) fib_calls += fib->calls();
+  std::uint64_t fib_cpu_ns = 0;
+  for (const auto& fib : fibs_) {
+    fib_calls += fib->calls();
+    fib_cpu_ns += fib->cpu_ns();
+  }
+  const double fib_cpu_seconds = static_cast<double>(fib_cpu_ns) / 1e9;
   const double fib_seconds = seconds(fib_stopped_ - fib_started_);
 
   std::lock_guard lock(mutex_);
@@ -358,7 +363,10 @@ nlohmann::json Server::stats_json() const {
         {"depth", config_.fib_depth},
         {"calls", fib_calls},
         {"elapsed_s", fib_seconds},
-        {"calls_per_s", fib_seconds > 0 ? static_cast<double>(fib_calls) / fib_seconds : 0.0}}},
+        {"calls_per_s", fib_seconds > 0 ? static_cast<double>(fib_calls) / fib_seconds : 0.0},
+        {"cpu_s", fib_cpu_seconds},
+        {"calls_per_cpu_s",
+         fib_cpu_seconds > 0 ? static_cast<double>(fib_calls) / fib_cpu_seconds : 0.0}}},
       {"connections",
        {{"accepted", totals_.accepted},
         {"served", totals_.served},

@@ -1,6 +1,6 @@
 // The convoy signature end to end: one fib thread beside an echo connection whose client thinks
 // 2 ms between messages, so the connection thread really blocks in recv and the fib thread owns
-// the lock when the next message arrives (research notes §2.4, §9 item 2).
+// the lock when the next message arrives (the round trip in docs/locks.md).
 #include <signal.h>
 
 #include <algorithm>

@@ -248,6 +248,12 @@ TEST(ServerProcessTest, StopsWithinOneSecondOnSigtermWithFibThreadsRunning) {
     EXPECT_EQ(stats["run"]["stopped_by"], "request");
     EXPECT_GT(stats["fib"]["calls"].get<double>(), 0);
     EXPECT_GT(stats["fib"]["calls_per_s"].get<double>(), 0);
+    // Two busy threads for the run: CPU time is there and at most both threads' wall time.
+    const double cpu_s = stats["fib"]["cpu_s"].get<double>();
+    EXPECT_GT(cpu_s, 0);
+    EXPECT_LE(cpu_s, 2 * stats["fib"]["elapsed_s"].get<double>() * 1.05 + 0.01);
+    EXPECT_GE(stats["fib"]["calls_per_cpu_s"].get<double>(),
+              stats["fib"]["calls_per_s"].get<double>() / 2 * 0.95);
     EXPECT_EQ(stats["fib"]["threads"], 2);
     EXPECT_EQ(stats["connections"]["served"], 2);
     EXPECT_GE(stats["messages"]["count"].get<int>(), 1);

@@ -27,8 +27,9 @@ enum class Counter : std::uint8_t {
   forced_switches,         ///< the holder dropped at a check point because it was asked
   periodic_releases,       ///< the holder released and re-took it after its interval (py2)
   futile_wakeups,          ///< a woken waiter found the lock taken again
+  handoffs,                ///< the releaser gave the lock to a chosen waiter (no race for it)
 };
-inline constexpr std::size_t kCounterCount = 7;
+inline constexpr std::size_t kCounterCount = 8;
 
 /// The counters of some threads: a plain value type for sums, snapshots and JSON. `own` holds
 /// the counters the policy declares for itself (PolicyDescription::counters names them).
@@ -40,6 +41,7 @@ struct Counters {
   std::uint64_t forced_switches = 0;
   std::uint64_t periodic_releases = 0;
   std::uint64_t futile_wakeups = 0;
+  std::uint64_t handoffs = 0;
   std::array<std::uint64_t, kMaxOwnCounters> own{};
 
   Counters& operator+=(const Counters& o) noexcept;
@@ -58,6 +60,7 @@ inline constexpr std::array<CounterField, kCounterCount> kCounterFields{{
     {"forced_switches", &Counters::forced_switches},
     {"periodic_releases", &Counters::periodic_releases},
     {"futile_wakeups", &Counters::futile_wakeups},
+    {"handoffs", &Counters::handoffs},
 }};
 
 /// The common counters as JSON, plus the policy's own under their names.

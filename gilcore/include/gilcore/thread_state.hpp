@@ -42,6 +42,12 @@ class ThreadState {
     holds_ = false;
     hold_.record(Clock::to_ns(Clock::now() - acquired_at_));
   }
+  /// Policies that hand the lock to a chosen waiter call this, on the releasing thread, once the
+  /// waiter `to` owns it.
+  void note_handoff(const ThreadState& to) noexcept {
+    (void)to;
+    counters_.bump(Counter::handoffs);
+  }
   /// Aborts unless this thread holds the lock; `what` names the operation for the message.
   void expect_holding(const char* what) const noexcept {
     if (!holds_) die(what);

@@ -30,7 +30,7 @@ std::optional<IoRelease> parse_io_release(std::string_view name) noexcept;
 struct IoConfig {
   IoRelease release = IoRelease::always;
   /// Emulate a Python socket with a timeout: the readiness poll and the call each get their own
-  /// blocking region, so each socket call re-acquires the lock twice (research notes §2.5).
+  /// blocking region, so each socket call re-acquires the lock twice (CPython's sock_call_ex).
   bool timeout_socket = false;
   /// A connection with no progress for this long is closed; 0 = never. It is also the timeout
   /// of the emulated timeout socket (none when 0).

@@ -10,10 +10,13 @@ Modules:
   policies  what ``convoy-server --list-policies --json`` says
   machine   the machine a result was measured on (load average, CPUs)
   hgrm      HdrHistogram percentile files
-  sweep     the sweep axes, the plan of points, the sweep CSV
+  axes      the table of what a sweep can vary (one row per axis; the policies' knobs added)
+  sweep     a sweep file's settings and the plan of its points
+  rows      one CSV row per point: the sweep CSV
   reduce    grouping and medians over repetitions
   summary   the side-by-side tables (demo, reference)
-  plots     every picture; a new kind of plot (a timeline, say) is a module beside it
+  plots     every picture; a new kind (a timeline, say) is a module beside it that draws with
+            plots.figure() and plots.save()
   bench     the client benchmark's report
   checks    the checks of the Docker smoke test
   apt       which Debian mirror the host uses

@@ -30,7 +30,8 @@ def pyplot():
     return plt
 
 
-def _figure(title, subtitle):
+def figure(title, subtitle):
+    """(pyplot, figure, axes) in the house style: title, conditions underneath, a grid."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=_SIZE, dpi=100)
     fig.suptitle(title, fontsize=13)
@@ -41,7 +42,8 @@ def _figure(title, subtitle):
     return plt, fig, ax
 
 
-def _save(plt, fig, path):
+def save(plt, fig, path):
+    """Writes the figure as PNG through a temporary file beside `path`; returns `path`."""
     tmp = f"{path}.tmp.png"
     fig.savefig(tmp, bbox_inches="tight")
     plt.close(fig)
@@ -155,7 +157,7 @@ def _sweep_figure(kind, ok, columns, x, series, split):
     y_scale = _Scale(y_values, kind == "latency")
     what = "Round-trip latency" if kind == "latency" else "CPU-bound throughput"
     title = f"{what} against {axis.label} ({_runs_text(series.values())})"
-    plt, fig, ax = _figure(title, conditions(ok, columns, exclude=[x] + split))
+    plt, fig, ax = figure(title, conditions(ok, columns, exclude=[x] + split))
     for i, (key, reduced) in enumerate(series.items()):
         name = _series_label(split, key)
         style = {"color": COLORS[i % len(COLORS)], "axis": axis.label}
@@ -222,7 +224,7 @@ def sweep_plots(csv_path, out_dir):
         stem = axes_mod.for_column(x).name.replace("_", "-")
         for kind, prefix in (("latency", "latency"), ("fib", "fib")):
             plt, fig = _sweep_figure(kind, ok, columns, x, series, split)
-            written.append(_save(plt, fig, os.path.join(out_dir, f"{prefix}-vs-{stem}.png")))
+            written.append(save(plt, fig, os.path.join(out_dir, f"{prefix}-vs-{stem}.png")))
     return written
 
 
@@ -240,7 +242,7 @@ def percentiles(png, series, subtitle="", title="Round-trip latency by percentil
     last = max(r[3] for _, rs, _ in loaded for r in rs)
     top_k = math.ceil(math.log10(max(last, 1.0)) + 1e-9) + 1
     top = 10.0 ** top_k
-    plt, fig, ax = _figure(title, subtitle)
+    plt, fig, ax = figure(title, subtitle)
     for i, (s, rs, maximum) in enumerate(loaded):
         color = COLORS[i % len(COLORS)]
         ax.plot([r[3] for r in rs], [scale(r[0]) for r in rs], color=color, lw=2.2, label=s["label"])
@@ -262,7 +264,7 @@ def percentiles(png, series, subtitle="", title="Round-trip latency by percentil
     ax.set_xlabel("percentile")
     ax.set_ylabel(scale.axis_label("round trip"))
     ax.legend(loc="upper left", fontsize=8, frameon=True)
-    return _save(plt, fig, png)
+    return save(plt, fig, png)
 
 
 def _point_knobs(point, axis_list):

@@ -54,7 +54,8 @@ std::string describe(const ServerConfig& c) {
   } else if (lock.policy == gilcore::PolicyKind::py2) {
     policy += " (check interval " + std::to_string(lock.check_interval) + ")";
   }
-  return "policy " + policy + ", " + std::to_string(c.cpu_threads) + " fib thread(s), io-release " +
+  return "policy " + policy + ", " + std::to_string(c.cpu_threads) + " fib thread(s), io-model " +
+         std::string(to_string(c.io_model)) + ", io-release " +
          std::string(to_string(c.io.release)) + (c.io.timeout_socket ? ", timeout sockets" : "");
 }
 

@@ -66,6 +66,7 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& 
   std::string switch_interval = format_exact_duration(lock.switch_interval);
   std::string bytecode_ns = std::to_string(config.interpreter.bytecode_cost.count());
   std::string io_release(to_string(config.io.release));
+  std::string io_model(to_string(config.io_model));
   std::string idle_timeout = format_exact_duration(config.io.idle_timeout);
   std::string duration = format_exact_duration(config.duration);
   bool print_config = false;
@@ -85,6 +86,13 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& 
   app.add_option(
       "--force-switching", lock.force_switching,
       "py3: a thread dropping on request waits until another took the lock (true/false)");
+  app.add_option("--io-model", io_model,
+                 "threads: one thread per connection (socketserver.ThreadingTCPServer); "
+                 "eventloop: one thread runs an epoll loop over every connection (asyncio)")
+      ->check(CLI::IsMember({"threads", "eventloop"}));
+  app.add_option("--loop-bytecodes", config.loop_bytecodes,
+                 "eventloop: emulated bytecodes of the loop's own work per iteration")
+      ->check(CLI::Range(0, 1'000'000'000));
   app.add_option("--io-release", io_release,
                  "always: release the lock around every socket call (CPython); when-blocking: try "
                  "it non-blocking first and release only to wait (bpo-7946)")
@@ -140,6 +148,7 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& 
     lock.switch_interval = to_duration(switch_interval, kSecond);
     config.interpreter.bytecode_cost = to_duration(bytecode_ns, kNanosecond);
     config.io.release = *parse_io_release(io_release);
+    config.io_model = *parse_io_model(io_model);
     config.io.idle_timeout = to_duration(idle_timeout, kSecond);
     config.duration = to_duration(duration, kSecond);
     config.validate();

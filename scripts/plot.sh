@@ -2,9 +2,9 @@
 # Turns convoy results into PNG plots with gnuplot.
 #
 #   scripts/plot.sh SWEEP.csv [--out DIR]
-#       one PNG per axis the sweep varied: latency (p50 and p99, log scale) per policy against
-#       fib threads, switch interval, check interval or message size, and fib calls/s against the
-#       same axis. Repeated points are reduced to their median.
+#       one PNG per axis the sweep varied: latency (p50 and p99, log scale) per policy (and I/O
+#       model) against fib threads, switch interval, check interval, message size or connections,
+#       and fib calls/s against the same axis. Repeated points are reduced to their median.
 #   scripts/plot.sh --percentiles OUT.png LABEL=FILE.hgrm...
 #       percentile curves (HdrHistogram style: x = 1/(1-p) on a log axis) of several runs.
 set -euo pipefail
@@ -61,6 +61,7 @@ sweep_axis() {
     {
       series = $col["policy"]
       if ($col["io_release"] != "always") series = series " " $col["io_release"]
+      if (("io_model" in col) && $col["io_model"] != "threads") series = series " " $col["io_model"]
       key = series SUBSEP $col[axis]
       n[key]++
       p50[key, n[key]] = $col["p50_us"] / 1000; p99[key, n[key]] = $col["p99_us"] / 1000
@@ -128,6 +129,7 @@ sweep() {
   local axis distinct plotted=0
   for spec in "cpu_threads:fib threads:0:cpu-threads" "switch_interval_us:switch interval (us):1:switch-interval" \
     "check_interval:check interval (ticks):1:check-interval" "size:message size (bytes):1:size" \
+    "connections:connections:1:connections" \
     "io_release:-:0:-"; do
     IFS=: read -r axis label logx stem <<<"$spec"
     [[ "$stem" == - ]] && continue

@@ -74,7 +74,9 @@ std::string peer_name(const sockaddr_storage& addr) {
   if (addr.ss_family == AF_INET6) {
     const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
     ::inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
-    return "[" + std::string(text) + "]:" + std::to_string(ntohs(in6->sin6_port));
+    std::string name = "[";
+    name += text;
+    return name + "]:" + std::to_string(ntohs(in6->sin6_port));
   }
   return "local";
 }

@@ -20,7 +20,7 @@ namespace convoy::server {
 struct EventLoopSettings {
   /// Release mode, idle timeout, the largest chunk one recv may return, handler bytecodes.
   SessionSettings session;
-  std::uint64_t loop_bytecodes = 100;  ///< Python work of one loop iteration
+  std::uint64_t loop_bytecodes = 120;  ///< Python work of one loop iteration
   std::size_t max_connections = 1024;  ///< beyond this, new connections are closed at once
   /// The loop returns by itself at this time (stopped_by_duration); max() = never.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();

@@ -51,17 +51,20 @@ GNUPLOT
 
 # sweep_axis CSV OUTDIR AXIS_COLUMN AXIS_LABEL LOGX FILENAME_STEM
 sweep_axis() {
-  local csv=$1 outdir=$2 axis=$3 xlabel=$4 logx=$5 stem=$6 tmp
+  local csv=$1 outdir=$2 axis=$3 xlabel=$4 logx=$5 stem=$6 tmp models
   tmp=$(mktemp -d)
+  # With more than one I/O model in the sweep, every series names its model.
+  models=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "io_model") c = i; next }
+    c { v[$c] = 1 } END { n = 0; for (k in v) n++; print n }' "$csv")
   # One .dat per series (policy, plus I/O release mode when it varies): axis, median p50, p99
   # and fib calls/s over the repetitions of each point that succeeded.
-  awk -F, -v axis="$axis" -v dir="$tmp" '
+  awk -F, -v axis="$axis" -v dir="$tmp" -v models="$models" '
     NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
     $col["status"] != "ok" { next }
     {
       series = $col["policy"]
       if ($col["io_release"] != "always") series = series " " $col["io_release"]
-      if (("io_model" in col) && $col["io_model"] != "threads") series = series " " $col["io_model"]
+      if (("io_model" in col) && (models > 1 || $col["io_model"] != "threads")) series = series " " $col["io_model"]
       key = series SUBSEP $col[axis]
       n[key]++
       p50[key, n[key]] = $col["p50_us"] / 1000; p99[key, n[key]] = $col["p99_us"] / 1000

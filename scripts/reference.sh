@@ -3,7 +3,9 @@
 # in Python (run by every Python found: python3, pypy3, python2) and in Ruby, next to
 # convoy-server with the policy that emulates it (the one whose `emulates` in
 # convoy-server --list-policies names the interpreter). Prints real and emulated percentiles
-# side by side and writes everything under results/reference-<time>-<suffix>/.
+# side by side and writes everything under results/reference-<time>-<suffix>/. With
+# --io-model eventloop, every Python 3 runs an asyncio echo server instead, next to
+# convoy-server --io-model eventloop.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 source "$CONVOY_ROOT/scripts/lib/run.sh"
@@ -11,7 +13,10 @@ source "$CONVOY_ROOT/scripts/lib/run.sh"
 usage() {
   cat <<USAGE
 usage: scripts/reference.sh [options]       (--name value or --name=value)
-  --interpreters L  which to try (default "python3 pypy3 python2 ruby"; missing ones are skipped)
+  --interpreters L  which to try (default "python3 pypy3 python2 ruby"; missing ones are skipped);
+                    python3.N names a CPython found on PATH or under pyenv
+  --io-model M      threads (default) or eventloop: an asyncio echo server under each Python 3,
+                    beside convoy-server --io-model eventloop
   --duration D      measured time per run (default 4s)
   --cpu-threads N   fib threads in each server (default 1)
   --fib-depth N     depth of the real fib threads (default 20)
@@ -26,6 +31,10 @@ USAGE
 resolve() {
   case "$1" in
     python3) exe=/usr/bin/python3; [[ -x $exe ]] || exe=$(command -v python3 || true); script=echo_server.py family="CPython 3" ;;
+    python3.[0-9]*)
+      exe=$(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/*/bin/"$1" 2>/dev/null | tail -n 1 || true)
+      [[ -n "$exe" ]] || exe=$(command -v "$1" || true)
+      script=echo_server.py family="CPython 3" ;;
     pypy3) exe=$(command -v pypy3 || true) script=echo_server.py family="PyPy" ;;
     python2) exe=$(command -v python2 || command -v python2.7 || true) script=echo_server.py family="CPython 2" ;;
     ruby) exe=$(command -v ruby || true) script=echo_server.rb family="Ruby" ;;
@@ -34,7 +43,7 @@ resolve() {
 }
 
 interpreters="python3 pypy3 python2 ruby" duration=4s cpu_threads=1 fib_depth=20 think=2ms
-server_cpus="" client_cpus="" out="" build=1
+server_cpus="" client_cpus="" out="" build=1 io_model=threads
 split_options "$@"
 set -- "${OPTIONS[@]}"
 while (($#)); do
@@ -44,6 +53,7 @@ while (($#)); do
     --cpu-threads) need "$@"; cpu_threads=$2; shift 2 ;;
     --fib-depth) need "$@"; fib_depth=$2; shift 2 ;;
     --think) need "$@"; think=$2; shift 2 ;;
+    --io-model) need "$@"; io_model=$2; shift 2 ;;
     --server-cpus) need "$@"; server_cpus=$2; shift 2 ;;
     --client-cpus) need "$@"; client_cpus=$2; shift 2 ;;
     --out) need "$@"; out=$2; shift 2 ;;
@@ -58,6 +68,7 @@ check_duration --think "$think"
 check_count --cpu-threads "$cpu_threads"
 check_count --fib-depth "$fib_depth"
 check_cpus --server-cpus "$server_cpus"
+[[ "$io_model" == threads || "$io_model" == eventloop ]] || die "--io-model must be threads or eventloop, not '$io_model'"
 check_cpus --client-cpus "$client_cpus"
 for interp in $interpreters; do
   resolve "$interp" || die "unknown interpreter '$interp' (python3, pypy3, python2 or ruby)"
@@ -78,9 +89,10 @@ client_args=(--mode closed --size 100 --think "$think" --duration "$duration" --
 emulated() {
   local dir="$out/points/emulated-$1"
   [[ ! -f "$dir/point.json" ]] || return 0
-  cdata params "$dir" kind=emulated "policy=$1" "cpu_threads=$cpu_threads"
+  cdata params "$dir" kind=emulated "policy=$1" "cpu_threads=$cpu_threads" "io_model=$io_model"
   # shellcheck disable=SC2034 # passed by name
-  local server_cmd=("$SERVER_BIN" --port 0 --stats "$dir/server.json" --policy "$1" --cpu-threads "$cpu_threads")
+  local server_cmd=("$SERVER_BIN" --port 0 --stats "$dir/server.json" --policy "$1" --cpu-threads "$cpu_threads"
+    --io-model "$io_model")
   printf 'reference: convoy %-8s ... ' "$1" >&2
   measure_local "$dir" "$timeout" server_cmd client_args >&2 || true
 }
@@ -88,6 +100,14 @@ emulated() {
 order=0
 for interp in $interpreters; do
   resolve "$interp"
+  if [[ "$io_model" == eventloop ]]; then
+    # asyncio's event loop, in every Python 3; the others have no twin of this model.
+    if [[ "$interp" != python3* && "$interp" != pypy3 ]]; then
+      note "$interp: no asyncio echo server for --io-model eventloop, skipped"
+      continue
+    fi
+    script=echo_asyncio.py
+  fi
   if [[ -z "$exe" ]]; then
     note "$interp: not installed, skipped"
     continue
@@ -102,7 +122,7 @@ for interp in $interpreters; do
   order=$((order + 1))
   dir="$out/points/real-$interp"
   cdata params "$dir" kind=real "interpreter=$interp" "version=$version" "cpu_threads=$cpu_threads" \
-    "order=$order" "emulated_by=$policy"
+    "order=$order" "emulated_by=$policy" "io_model=$io_model"
   # shellcheck disable=SC2034 # passed by name
   server_cmd=("$exe" "$CONVOY_ROOT/scripts/reference/$script" --port 0 --cpu-threads "$cpu_threads"
     --fib-depth "$fib_depth")

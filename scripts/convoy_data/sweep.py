@@ -16,11 +16,10 @@ from . import axes as axes_mod
 from . import points, policies, units
 
 # Settings that are not axes: one value each, with their defaults.
-SCALARS = {"duration": "3s", "warmup": "0.5s", "repetitions": "1"}
+SCALARS = {"duration": "3s", "warmup": "0.5s", "repetitions": "1", "reply_timeout": "2s"}
 # Extra arguments for every server or client, passed as they are.
 EXTRAS = ("server_extra", "client_extra")
-# How long a client waits for one reply before it counts the request as lost.
-REPLY_TIMEOUT = "2s"
+# reply_timeout: how long a client waits for one reply before it counts the request as lost.
 
 # Sources a sweep file in a clean bash and prints the lower-case variables it set (bash's own are
 # upper-case): kind (a = array, s = string), name, count of an array, values; NUL-separated.
@@ -146,7 +145,7 @@ def _check_knobs(values, axis_list):
 
 def _check_scalars(settings):
     found = {}
-    for name in ("duration", "warmup"):
+    for name in ("duration", "warmup", "reply_timeout"):
         try:
             units.parse_duration_ns(_single(settings, name))
         except ValueError as e:
@@ -205,7 +204,8 @@ def plan(settings, policy_list, notes=None):
     combos = _expand(axis_list, values)
     varying = _varying(axis_list, combos)
     reps = values["repetitions"]
-    timeout = math.ceil(units.seconds(values["duration"]) + units.seconds(values["warmup"]) + 30)
+    timeout = math.ceil(units.seconds(values["duration"]) + units.seconds(values["warmup"]) +
+                        units.seconds(values["reply_timeout"]) + 30)
     planned, seen = [], set()
     for rep, combo in itertools.product(range(1, reps + 1), combos):
         ident = _ident(combo, varying, rep, reps)
@@ -217,7 +217,7 @@ def plan(settings, policy_list, notes=None):
         params.update(notes or {})
         client = _args(axis_list, combo, "client") + [
             "--duration", values["duration"], "--warmup", values["warmup"],
-            "--timeout", REPLY_TIMEOUT] + values["client_extra"]
+            "--timeout", values["reply_timeout"]] + values["client_extra"]
         planned.append({"id": ident, "label": _label(combo, varying, rep, reps), "params": params,
                         "server_args": _args(axis_list, combo, "server") + values["server_extra"],
                         "client_args": client, "timeout_s": timeout})

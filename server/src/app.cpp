@@ -48,8 +48,8 @@ class StopSignals {
 
 std::string describe(const ServerConfig& c) {
   return "policy " + gilcore::describe(c.interpreter.lock) + ", " + std::to_string(c.cpu_threads) +
-         " fib thread(s), io-release " + std::string(to_string(c.io.release)) +
-         (c.io.timeout_socket ? ", timeout sockets" : "");
+         " fib thread(s), io-model " + std::string(to_string(c.io_model)) + ", io-release " +
+         std::string(to_string(c.io.release)) + (c.io.timeout_socket ? ", timeout sockets" : "");
 }
 
 }  // namespace

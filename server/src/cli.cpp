@@ -194,6 +194,14 @@ void Options::declare_lock(CLI::App& app) {
 
 void Options::declare_server(CLI::App& app) {
   auto& c = config_;
+  app.add_option("--io-model", c.io_model,
+                 "threads: one thread per connection (socketserver.ThreadingTCPServer); "
+                 "eventloop: one thread runs an epoll loop over every connection (asyncio)")
+      ->transform(names_of(std::vector{IoModel::threads, IoModel::eventloop}))
+      ->type_name("MODEL");
+  app.add_option("--loop-bytecodes", c.loop_bytecodes,
+                 "eventloop: emulated bytecodes of the loop's own work per iteration")
+      ->check(CLI::Range(0, 1'000'000'000));
   app.add_option("--io-release", c.io.release,
                  "always: release the lock around every socket call (CPython); when-blocking: try "
                  "it non-blocking first and release only to wait (bpo-7946)")

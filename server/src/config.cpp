@@ -32,6 +32,21 @@ std::optional<IoRelease> parse_io_release(std::string_view name) noexcept {
   return std::nullopt;
 }
 
+std::string to_string(IoModel model) {
+  switch (model) {
+    case IoModel::threads: return "threads";
+    case IoModel::eventloop: return "eventloop";
+  }
+  return "?";
+}
+
+std::optional<IoModel> parse_io_model(std::string_view name) noexcept {
+  for (const auto m : {IoModel::threads, IoModel::eventloop}) {
+    if (to_string(m) == name) return m;
+  }
+  return std::nullopt;
+}
+
 std::string log_level_names() {
   std::string out;
   for (const auto* name : kLogLevels) {
@@ -59,6 +74,10 @@ void ServerConfig::validate() const {
         std::to_string(max_message));
   }
   if (io.idle_timeout.count() < 0) bad("idle-timeout must not be negative");
+  if (io_model == IoModel::eventloop && io.timeout_socket) {
+    bad("timeout-socket applies to io-model threads only: an event loop's sockets are "
+        "non-blocking");
+  }
   if (duration.count() < 0) bad("duration must not be negative");
   bool known_level = false;
   for (const auto* name : kLogLevels) known_level = known_level || log_level == name;
@@ -71,6 +90,8 @@ void to_json(nlohmann::json& j, const ServerConfig& c) {
   j = {{"bind", c.bind},
        {"port", c.port},
        {"interpreter", c.interpreter},
+       {"io_model", to_string(c.io_model)},
+       {"loop_bytecodes", c.loop_bytecodes},
        {"io_release", to_string(c.io.release)},
        {"timeout_socket", c.io.timeout_socket},
        {"idle_timeout_ns", c.io.idle_timeout.count()},

@@ -19,6 +19,7 @@
 
 #include "convoy/build_info.hpp"
 #include "convoy/context.hpp"
+#include "convoy/server/event_loop.hpp"
 
 namespace convoy::server {
 namespace {
@@ -143,7 +144,11 @@ void Server::run(const std::function<void()>& on_ready) {
   std::exception_ptr failure;
   try {
     if (on_ready) on_ready();
-    interpreter_.run(gilcore::Role::main, [this](auto& t) { accept_loop(t); });
+    if (config_.io_model == IoModel::eventloop) {
+      run_event_loop();
+    } else {
+      interpreter_.run(gilcore::Role::main, [this](auto& t) { accept_loop(t); });
+    }
   } catch (...) {
     failure = std::current_exception();
   }
@@ -218,6 +223,25 @@ void Server::accept_loop(Thread& t) {
     }
     start_connection(fd, peer_name(peer));
   }
+}
+
+void Server::run_event_loop() {
+  EventLoopSettings settings{session_, config_.loop_bytecodes, config_.max_connections};
+  if (config_.duration.count() > 0) settings.deadline = ready_at_ + config_.duration;
+  EventLoop loop(interpreter_, settings, listen_fd_, wake_fd_, stop_requested_);
+  const EventLoopStats stats = loop.run();
+  std::lock_guard lock(mutex_);
+  stopped_by_duration_ = stats.stopped_by_duration;
+  totals_.accepted += stats.accepted;
+  totals_.served += stats.served;
+  totals_.refused += stats.refused;
+  totals_.peak_active = std::max(totals_.peak_active, stats.peak_active);
+  totals_.messages += stats.messages;
+  totals_.bytes += stats.bytes;
+  for (std::size_t i = 0; i < kCloseReasonCount; ++i) totals_.closed[i] += stats.closed[i];
+  totals_.handling_ns.merge(stats.handling_ns);
+  loop_iterations_ = stats.iterations;
+  loop_events_ = stats.events;
 }
 
 void Server::start_connection(int fd, const std::string& peer) {
@@ -349,7 +373,7 @@ nlohmann::json Server::stats_json() const {
   for (std::size_t i = 0; i < kCloseReasonCount; ++i) {
     closed[std::string(to_string(static_cast<CloseReason>(i)))] = totals_.closed[i];
   }
-  return {
+  nlohmann::json stats = {
       {"program", "convoy-server"},
       {"version", version_line("convoy-server")},
       {"context", context_},
@@ -378,6 +402,10 @@ nlohmann::json Server::stats_json() const {
         {"bytes", totals_.bytes},
         {"handling_ns", totals_.handling_ns}}},
   };
+  if (config_.io_model == IoModel::eventloop) {
+    stats["loop"] = {{"iterations", loop_iterations_}, {"events", loop_events_}};
+  }
+  return stats;
 }
 
 }  // namespace convoy::server

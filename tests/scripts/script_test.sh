@@ -257,6 +257,36 @@ CASES
     [[ ${#dirs[@]} -eq 2 && "${dirs[0]}" != "${dirs[1]}" ]] || fail "not two directories: ${dirs[*]}"
     [[ "${dirs[0]}" == "$root/results/script-test-"* ]] || fail "not under results/: ${dirs[0]}"
     ;;
+  reference-eventloop)
+    "$root/scripts/reference.sh" --interpreters python3 --io-model eventloop --duration 1s --no-build \
+      --out "$tmp/ref" >"$tmp/log" 2>&1 || fail "reference.sh failed: $(cat "$tmp/log")"
+    row=$(awk -F'\t' '$1 == "python3"' "$tmp/ref/table.tsv")
+    [[ -n "$row" ]] || fail "no python3 row: $(cat "$tmp/log")"
+    awk -F'\t' '{ exit !($3 + 0 > 0 && $6 == "py3" && $7 + 0 > 0) }' <<<"$row" || fail "incomplete row: $row"
+    [[ $(jq -r .server.config.io_model "$tmp/ref/points/emulated-py3/point.json") == eventloop ]] ||
+      fail "the emulated server did not run the event loop"
+    grep -q 'SelectorEventLoop' "$tmp/ref/points/real-python3/server.err" ||
+      fail "the real server was not the asyncio one: $(cat "$tmp/ref/points/real-python3/server.err")"
+    ;;
+  sweep-io-model)
+    cat >"$tmp/models.sh" <<'SWEEP'
+policies="none"
+io_models="threads eventloop"
+connections="1 3"
+duration="1s"
+warmup="0.2s"
+SWEEP
+    "$root/scripts/sweep.sh" "$tmp/models.sh" --out "$tmp/out" --no-build >"$tmp/log" 2>&1 ||
+      fail "sweep failed: $(cat "$tmp/log")"
+    csv="$tmp/out/sweep.csv"
+    [[ $(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+      $c["status"] == "ok" { print $c["io_model"] "/" $c["connections"] }' "$csv" | sort | tr '\n' ' ') == \
+      "eventloop/1 eventloop/3 threads/1 threads/3 " ]] || fail "unexpected points: $(cat "$csv")"
+    for f in "$tmp"/out/points/*eventloop*/point.json; do
+      [[ $(jq -r .server.config.io_model "$f") == eventloop ]] || fail "$f: not served by the event loop"
+    done
+    expect_png "$tmp/out/latency-vs-connections.png"
+    ;;
   *) fail "unknown case '$1'" ;;
 esac
 echo "ok: $1"

@@ -69,5 +69,25 @@ TEST(ServerConvoyTimingTest, NoLockServesTheConnectionWithinAMillisecond) {
   expect_median_below_one_millisecond({"--policy", "none", "--cpu-threads", "1"});
 }
 
+// The same signature with one event loop serving the connection: the loop comes back from
+// epoll_wait to a lock the fib thread holds.
+TEST(ServerConvoyTimingTest, EventLoopUnderPy3WaitsForTheSwitchInterval) {
+  const double median = median_round_trip_us({"--io-model", "eventloop", "--policy", "py3",
+                                              "--switch-interval", "5ms", "--cpu-threads", "1"},
+                                             40);
+  RecordProperty("median_us", std::to_string(median));
+  EXPECT_GE(median, 2500) << "py3 event loop median round trip " << median << "us";
+}
+
+TEST(ServerConvoyTimingTest, EventLoopUnderPy2ServesWithinAMillisecond) {
+  expect_median_below_one_millisecond(
+      {"--io-model", "eventloop", "--policy", "py2", "--cpu-threads", "1"});
+}
+
+TEST(ServerConvoyTimingTest, EventLoopWithoutALockServesWithinAMillisecond) {
+  expect_median_below_one_millisecond(
+      {"--io-model", "eventloop", "--policy", "none", "--cpu-threads", "1"});
+}
+
 }  // namespace
 }  // namespace convoy::server::testing

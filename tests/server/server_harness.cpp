@@ -325,6 +325,31 @@ int count_entries(const std::string& dir) {
   return n;
 }
 
+nlohmann::json stop_and_read_stats(ServerProcess& server, const std::string& stats_path,
+                                   std::chrono::milliseconds within) {
+  server.signal(SIGTERM);
+  const auto code = server.wait(within);
+  EXPECT_TRUE(code.has_value()) << "still running after SIGTERM";
+  EXPECT_EQ(code.value_or(-1), 0) << server.stderr_text();
+  return nlohmann::json::parse(read_file(stats_path));
+}
+
+std::size_t fill_without_reading(Client& client) {
+  const auto chunk = pattern(64 << 10);
+  std::size_t sent = 0;
+  for (;;) {
+    pollfd p{client.fd(), POLLOUT, 0};
+    if (::poll(&p, 1, 200) <= 0) return sent;
+    const auto n = ::send(client.fd(), chunk.data(), chunk.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return sent;
+    if (n > 0) sent += static_cast<std::size_t>(n);
+  }
+}
+
+std::uint64_t io_acquisitions(const nlohmann::json& stats) {
+  return stats["lock"]["stats"]["roles"]["io"]["counters"]["acquisitions"].get<std::uint64_t>();
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot read " + path);

@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 // Helpers for tests that run the real convoy-server binary and talk to it over loopback TCP.
 // Every wait has a deadline: a failing server makes a test fail, never hang.
 namespace convoy::server::testing {
@@ -116,6 +118,17 @@ std::string read_file(const std::string& path);
 
 /// A path for a scratch file of this test (under the gtest temp dir), unique per call.
 std::string scratch_path(std::string_view name);
+
+/// Sends SIGTERM, expects exit code 0 within `within`, and returns the stats file.
+nlohmann::json stop_and_read_stats(ServerProcess& server, const std::string& stats_path,
+                                   std::chrono::milliseconds within = 5s * kSlowdown);
+
+/// Sends to the server without ever reading the echo, until the connection is clogged both ways
+/// (nothing more can be sent for 200 ms). Returns the bytes sent.
+std::size_t fill_without_reading(Client& client);
+
+/// lock.stats.roles.io.counters.acquisitions of a stats file.
+std::uint64_t io_acquisitions(const nlohmann::json& stats);
 
 /// Polls `predicate` until it holds or `timeout` passes; returns its last value.
 template <class Predicate>

@@ -23,34 +23,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
-// Sends SIGTERM, expects exit code 0 within `within`, and returns the stats file.
-json stop_and_read_stats(ServerProcess& server, const std::string& stats_path,
-                         std::chrono::milliseconds within = 5s * kSlowdown) {
-  server.signal(SIGTERM);
-  const auto code = server.wait(within);
-  EXPECT_TRUE(code.has_value()) << "still running after SIGTERM";
-  EXPECT_EQ(code.value_or(-1), 0) << server.stderr_text();
-  return json::parse(read_file(stats_path));
-}
-
-// Sends to the server without ever reading the echo, until the connection is clogged both ways
-// (nothing more can be sent for 200 ms). Returns the bytes sent.
-std::size_t fill_without_reading(Client& client) {
-  const auto chunk = pattern(64 << 10);
-  std::size_t sent = 0;
-  for (;;) {
-    pollfd p{client.fd(), POLLOUT, 0};
-    if (::poll(&p, 1, 200) <= 0) return sent;
-    const auto n = ::send(client.fd(), chunk.data(), chunk.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return sent;
-    if (n > 0) sent += static_cast<std::size_t>(n);
-  }
-}
-
-std::uint64_t io_acquisitions(const json& stats) {
-  return stats["lock"]["stats"]["roles"]["io"]["counters"]["acquisitions"].get<std::uint64_t>();
-}
-
 TEST(ServerProcessTest, PrintsOneReadyLineWithTheBoundPort) {
   ServerProcess server({"--cpu-threads", "0"});
   EXPECT_EQ(server.ready_line(), "listening 127.0.0.1:" + std::to_string(server.port()));

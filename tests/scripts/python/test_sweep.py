@@ -92,8 +92,17 @@ class PlanTest(unittest.TestCase):
         self.assertEqual([p["id"] for p in the_plan["points"]],
                          ["none-r1", "py2-r1", "none-r2", "py2-r2"])
         self.assertEqual(the_plan["points"][0]["client_args"][-2:], ["--seed", "7"])
-        self.assertEqual(the_plan["points"][0]["timeout_s"], 32)
+        # duration + warm-up + the reply timeout (2 s) + 30 s to start and stop, rounded up
+        self.assertEqual(the_plan["points"][0]["timeout_s"], 34)
         self.assertEqual(the_plan["points"][3]["params"]["rep"], 2)
+
+    def test_reply_timeout_reaches_the_client_and_the_point_timeout(self):
+        the_plan = plan(policies="py3", duration="1s", warmup="0.2s", reply_timeout="30s")
+        args = the_plan["points"][0]["client_args"]
+        self.assertEqual(args[args.index("--timeout") + 1], "30s")
+        self.assertEqual(the_plan["points"][0]["timeout_s"], 62)
+        with self.assertRaises(ValueError):
+            plan(policies="py3", reply_timeout="soon")
 
     def test_a_single_point_is_named_after_its_policy(self):
         self.assertEqual([p["id"] for p in plan(policies="py3")["points"]], ["py3"])

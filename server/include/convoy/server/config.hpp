@@ -26,6 +26,17 @@ std::string to_string(IoRelease release);
 /// The mode for a name, or nullopt for an unknown name.
 std::optional<IoRelease> parse_io_release(std::string_view name) noexcept;
 
+/// How the server serves its connections.
+enum class IoModel {
+  threads,    ///< one emulated thread per connection (socketserver.ThreadingTCPServer)
+  eventloop,  ///< one emulated thread runs an epoll loop over every connection (asyncio)
+};
+
+/// "threads", "eventloop".
+std::string to_string(IoModel model);
+/// The model for a name, or nullopt for an unknown name.
+std::optional<IoModel> parse_io_model(std::string_view name) noexcept;
+
 /// How a connection's socket calls behave.
 struct IoConfig {
   IoRelease release = IoRelease::always;
@@ -42,11 +53,15 @@ struct ServerConfig {
   std::string bind = "127.0.0.1";  ///< an IPv4 or IPv6 literal
   std::uint16_t port = 0;          ///< 0 = an ephemeral port, printed on the ready line
   gilcore::InterpreterConfig interpreter;
+  IoModel io_model = IoModel::threads;
   IoConfig io;
   int cpu_threads = 1;  ///< fib threads sharing the lock with the connection threads
   int fib_depth = 20;   ///< each fib thread computes fib(fib_depth) over and over
   std::uint64_t handler_bytecodes = 20;  ///< emulated Python work per echoed message
-  std::size_t max_connections = 1024;    ///< beyond this, new connections are closed at once
+  /// eventloop: emulated Python work of one loop iteration, the event loop's own code (CPython
+  /// 3.11's asyncio executes about 120 opcodes per turn of BaseEventLoop._run_once).
+  std::uint64_t loop_bytecodes = 120;
+  std::size_t max_connections = 1024;  ///< beyond this, new connections are closed at once
   /// The largest chunk a single recv may return. A peer with more than this pending at once
   /// (it sent more without reading its echo) has its connection closed.
   std::size_t max_message = std::size_t{1} << 20;

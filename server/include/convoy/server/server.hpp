@@ -43,6 +43,9 @@ class StartupError : public std::runtime_error {
 /// connection socket is shut down (a thread blocked in recv/send/poll returns at once), and all
 /// threads are joined. A connection thread closes its socket under `mutex_`, so shutdown never
 /// touches a descriptor number that was closed and reused.
+///
+/// With `--io-model eventloop` the accept loop and the connection threads give way to one
+/// EventLoop (asyncio's model) run as an emulated `io` thread on the calling thread.
 class Server {
  public:
   /// Validates `config` (std::invalid_argument) and calibrates the interpreter. Starts nothing.
@@ -89,6 +92,7 @@ class Server {
 
   template <class Thread>
   void accept_loop(Thread& t);
+  void run_event_loop();
   void start_connection(int fd, const std::string& peer);
   void connection_main(std::uint64_t id, int fd, std::string peer);
   void reap_finished();
@@ -121,6 +125,8 @@ class Server {
   std::vector<std::thread> finished_;                // guarded by mutex_
   std::uint64_t next_connection_id_ = 1;             // guarded by mutex_
   Totals totals_;                                    // guarded by mutex_
+  std::uint64_t loop_iterations_ = 0;                // eventloop; guarded by mutex_
+  std::uint64_t loop_events_ = 0;                    // eventloop; guarded by mutex_
 };
 
 }  // namespace convoy::server

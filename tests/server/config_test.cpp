@@ -61,7 +61,7 @@ TEST(ServerConfigTest, TomlHasOneLinePerOption) {
         "bytecode-ns", "bytecodes-per-call", "io-release", "timeout-socket", "cpu-threads",
         "fib-depth", "handler-bytecodes", "max-connections", "max-message", "idle-timeout",
         "duration", "stats", "log-level"}) {
-    EXPECT_NE(toml.find("\n" + std::string(key) + " = "), std::string::npos) << key;
+    EXPECT_NE(toml.find(std::string("\n").append(key).append(" = ")), std::string::npos) << key;
   }
   EXPECT_EQ(toml.rfind("# ", 0), 0u);
 }

@@ -46,8 +46,8 @@ struct ServerConfig {
   int fib_depth = 20;   ///< each fib thread computes fib(fib_depth) over and over
   std::uint64_t handler_bytecodes = 20;  ///< emulated Python work per echoed message
   std::size_t max_connections = 1024;    ///< beyond this, new connections are closed at once
-  /// The largest chunk a single recv may return. A peer with more than this pending at once
-  /// (it sent more without reading its echo) has its connection closed.
+  /// The most a single recv reads, and so the receive buffer of each connection. A peer with
+  /// more pending is read (and echoed) in chunks of this size.
   std::size_t max_message = std::size_t{1} << 20;
   std::chrono::nanoseconds duration{0};  ///< stop by itself after this long; 0 = run until a signal
   std::string stats_path;                ///< write the stats JSON here at exit; "" = don't

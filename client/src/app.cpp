@@ -29,8 +29,9 @@ void install_signal_handlers() {
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  // A closed terminal or a parent that gives up (SIGHUP) ends the run as SIGTERM does: the
+  // results measured so far are printed and written.
+  for (const int signal : {SIGINT, SIGTERM, SIGHUP}) sigaction(signal, &sa, nullptr);
 }
 
 void show_progress(const Progress& p) {
@@ -55,6 +56,11 @@ int run(const Config& config) {
               build.sanitizer.empty() ? "" : " with sanitizer ", build.sanitizer);
   }
   install_signal_handlers();
+  ResultFiles files;
+  if (const auto errors = files.open(config); !errors.empty()) {
+    for (const auto& e : errors) std::cerr << "convoy-client: error: " << e << "\n";
+    return 2;
+  }
   const nlohmann::json context = convoy::machine_context();
   const bool tty = isatty(STDERR_FILENO) == 1;
 
@@ -65,7 +71,7 @@ int run(const Config& config) {
   if (result.connected) print_summary(std::cout, config, result);
   std::cout.flush();
   int code = result.exit_code();
-  for (const auto& e : write_result_files(config, result, context)) {
+  for (const auto& e : files.write(config, result, context)) {
     log->error("{}", e);
     if (code == 0) code = 1;
   }

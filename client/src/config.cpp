@@ -3,7 +3,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
+#include <cstdlib>
 #include <limits>
 #include <sstream>
 
@@ -11,12 +11,18 @@
 
 #include "convoy/build_info.hpp"
 #include "convoy/client/payload.hpp"
+#include "convoy/config_file.hpp"
 #include "convoy/duration.hpp"
+#include "convoy/result_file.hpp"
 
 namespace convoy::client {
 namespace {
 
 constexpr std::size_t kMaxSize = 16u << 20;
+
+// Rates the schedule can follow: at least one request in 1000 s, gaps of at least 1 ns.
+constexpr double kMinRate = 1e-3;
+constexpr double kMaxRate = 1e9;
 
 // Durations need a unit ("500us", "2s"), so a bare number is never silently taken as seconds;
 // "0" is the one exception.
@@ -44,16 +50,35 @@ const CLI::Validator kWarmup(
     },
     "COUNT|DURATION");
 
-const CLI::Validator kOutputPath(
+const CLI::Validator kOutputPath([](std::string& s) { return convoy::check_result_path(s); },
+                                 "FILE");
+
+// A finite number of requests per second in [kMinRate, kMaxRate]; NaN, infinities and values
+// whose period rounds to zero or overflows are not a schedule.
+const CLI::Validator kRate(
     [](std::string& s) -> std::string {
-      const auto parent = std::filesystem::path(s).parent_path();
-      if (s.empty() || std::filesystem::is_directory(s)) return "'" + s + "' is not a file name";
-      if (!parent.empty() && !std::filesystem::is_directory(parent)) {
-        return "directory '" + parent.string() + "' does not exist";
-      }
-      return "";
+      char* end = nullptr;
+      const double v = std::strtod(s.c_str(), &end);
+      const bool number = !s.empty() && end != nullptr && *end == '\0';
+      if (number && v >= kMinRate && v <= kMaxRate) return "";
+      return "'" + convoy::one_line(s, 40) +
+             "' is not a rate the client can schedule: give requests per second from 0.001 to 1e9";
     },
-    "FILE");
+    "REQ/S");
+
+// CLI11's message for a key of a config file that no option has; say which file and line.
+std::string unknown_key_message(const std::string& message, const std::vector<std::string>& files) {
+  constexpr std::string_view kExtra = "INI was not able to parse ";
+  if (message.rfind(kExtra, 0) != 0) return message;
+  const std::string key = message.substr(kExtra.size());
+  for (const auto& file : files) {
+    if (const int line = convoy::config_key_line(file, key); line > 0) {
+      return "--config " + file + ":" + std::to_string(line) + ": unknown key '" + key +
+             "' (convoy-client takes the long option names; is this a server configuration?)";
+    }
+  }
+  return "--config: unknown key '" + key + "'";
+}
 
 std::string toml_string(const std::string& s) {
   std::string out = "\"";
@@ -94,6 +119,7 @@ std::string config_to_toml(const Config& c) {
   } else {
     out << "rate = " << number(c.rate) << "\n";
     out << "arrival = " << toml_string(to_string(c.arrival)) << "\n";
+    out << "max-in-flight = " << c.max_in_flight << "\n";
   }
   out << "seed = " << c.seed << "\n";
   out << "size = " << c.size << "\n";
@@ -118,7 +144,7 @@ std::string config_to_toml(const Config& c) {
 ParseOutcome fail(const std::string& message) {
   ParseOutcome o;
   o.exit_code = 2;
-  o.error = "convoy-client: error: " + message + " (see --help)";
+  o.error = "convoy-client: error: " + convoy::one_line(message) + " (see --help)";
   return o;
 }
 
@@ -171,12 +197,19 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   app.add_option("--think", think, "Closed loop: pause between a reply and the next request")
       ->capture_default_str()
       ->check(kDuration);
-  auto* rate_opt = app.add_option("--rate", c.rate, "Open loop: requests per second in total")
-                       ->check(CLI::PositiveNumber);
+  auto* rate_opt =
+      app.add_option("--rate", c.rate, "Open loop: requests per second in total (0.001 to 1e9)")
+          ->check(kRate);
   auto* arrival_opt =
       app.add_option("--arrival", arrival, "Open loop: gaps between requests: uniform | poisson")
           ->capture_default_str()
           ->check(CLI::IsMember({"uniform", "poisson"}));
+  auto* in_flight_opt =
+      app.add_option("--max-in-flight", c.max_in_flight,
+                     "Open loop: requests sent and not yet answered per connection; beyond it the "
+                     "client waits, and what is still unsent at the end counts as not sent")
+          ->capture_default_str()
+          ->check(CLI::Range(1u, 1'000'000u));
   app.add_option("--seed", c.seed, "Seed for Poisson arrivals and connection choice")
       ->capture_default_str();
   app.add_option("-s,--size", c.size, "Message size in bytes, 32-byte header included")
@@ -208,6 +241,7 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   app.add_flag("--print-config", print_config, "Print the effective configuration and exit")
       ->configurable(false);
 
+  if (auto why = convoy::check_config_arguments(argc, argv); !why.empty()) return fail(why);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -219,7 +253,7 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
       o.output = out.str();
       return o;
     }
-    return fail(e.what());
+    return fail(unknown_key_message(e.what(), convoy::config_file_arguments(argc, argv)));
   }
 
   c.mode = mode == "open" ? Mode::kOpen : Mode::kClosed;
@@ -244,6 +278,7 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   } else {
     if (rate_opt->count() > 0) return fail("--rate applies to --mode open only");
     if (arrival_opt->count() > 0) return fail("--arrival applies to --mode open only");
+    if (in_flight_opt->count() > 0) return fail("--max-in-flight applies to --mode open only");
   }
   if (c.threads > c.connections) {
     return fail("--threads (" + std::to_string(c.threads) + ") must not exceed --connections (" +
@@ -288,6 +323,7 @@ nlohmann::json config_to_json(const Config& c) {
   } else {
     j["rate"] = c.rate;
     j["arrival"] = to_string(c.arrival);
+    j["max-in-flight"] = c.max_in_flight;
   }
   if (c.count) {
     j["count"] = *c.count;

@@ -118,11 +118,8 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
       what += ", in the middle of an echo: " + std::to_string(partial) + " of " +
               std::to_string(config_.size) + " bytes";
     }
-    std::size_t unanswered = outstanding_.size();
-    if (partial > 0 && unanswered > 0) --unanswered;  // that one is counted as short
-    errors.lost += unanswered;
-    what += ", " + std::to_string(unanswered) + " request(s) unanswered)";
-    outstanding_.clear();
+    if (partial > 0 && !outstanding_.empty()) outstanding_.pop_front();  // counted as short
+    what += ", " + std::to_string(outstanding_.size()) + " request(s) unanswered)";
     fail(kind, what);
     return;
   }
@@ -209,13 +206,11 @@ void Connection::check_timeout(std::int64_t now) {
   const Pending& oldest = outstanding_.front();
   const std::int64_t since = oldest.sent_ns != 0 ? oldest.sent_ns : oldest.intended_ns;
   if (now - since <= config_.timeout.count()) return;
-  auto& errors = worker_.result().errors;
-  ++errors.timeouts;
-  errors.lost += outstanding_.size() - 1;
+  ++worker_.result().errors.timeouts;
   const std::string what = "no echo within " + convoy::format_duration(config_.timeout) + " (" +
                            describe(id_, oldest.seq) + ", " + std::to_string(outstanding_.size()) +
                            " request(s) unanswered)";
-  outstanding_.clear();
+  outstanding_.pop_front();
   fail("timeout", what);
 }
 
@@ -227,7 +222,7 @@ bool Connection::done() const {
 
 void Connection::shutdown(bool aborted) {
   if (closed_) return;
-  if (aborted && !failed_) worker_.result().errors.abandoned += outstanding_.size();
+  if (aborted && !failed_) drop_outstanding(true);
   closed_ = true;
   boost::system::error_code ignored;
   think_timer_.cancel();
@@ -235,8 +230,23 @@ void Connection::shutdown(bool aborted) {
   socket_.close(ignored);
 }
 
+void Connection::drop_outstanding(bool stopped) {
+  auto& result = worker_.result();
+  for (const Pending& p : outstanding_) {
+    if (p.sent_ns == 0) {
+      if ((p.flags & kFlagWarmup) == 0) ++result.not_sent;
+    } else if (stopped) {
+      ++result.errors.abandoned;
+    } else {
+      ++result.errors.lost;
+    }
+  }
+  outstanding_.clear();
+}
+
 void Connection::fail(const std::string& kind, const std::string& message) {
   failed_ = true;
+  drop_outstanding(false);
   boost::system::error_code ignored;
   think_timer_.cancel();
   socket_.close(ignored);

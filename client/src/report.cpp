@@ -1,10 +1,8 @@
 #include "convoy/client/report.hpp"
 
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "convoy/build_info.hpp"
@@ -51,14 +49,10 @@ std::string error_list(const ErrorCounts& e) {
 }
 
 template <typename Write>
-std::string write_file(const std::string& path, const char* what, Write write) {
-  std::ofstream out(path);
-  if (out) write(out);
-  out.flush();
-  if (!out)
-    return std::string("cannot write the ") + what + " file '" + path +
-           "': " + std::strerror(errno);
-  return "";
+std::string render(Write write) {
+  std::ostringstream out;
+  write(out);
+  return out.str();
 }
 
 }  // namespace
@@ -99,6 +93,8 @@ nlohmann::json result_json(const Config& config, const RunResult& r,
       {"requests",
        {{"sent", r.sent},
         {"completed", r.completed},
+        {"unanswered", r.unanswered()},
+        {"not_sent", r.not_sent},
         {"warmup_sent", r.warmup_sent},
         {"warmup_completed", r.warmup_completed}}},
       {"errors",
@@ -184,8 +180,16 @@ void print_summary(std::ostream& out, const Config& c, const RunResult& r) {
   std::string warmup = "no warm-up";
   if (c.warmup_count > 0) warmup = "warm-up " + std::to_string(c.warmup_count) + " requests";
   if (c.warmup_time.count() > 0) warmup = "warm-up " + convoy::format_duration(c.warmup_time);
-  out << format("measured %.3f s (%s): %llu requests, %.1f req/s", r.elapsed_s, warmup.c_str(),
-                static_cast<unsigned long long>(r.completed), r.achieved_rate);
+  out << format("measured %.3f s (%s): %llu sent, %llu answered", r.elapsed_s, warmup.c_str(),
+                static_cast<unsigned long long>(r.sent),
+                static_cast<unsigned long long>(r.completed));
+  if (r.unanswered() > 0) {
+    out << format(", %llu without a reply", static_cast<unsigned long long>(r.unanswered()));
+  }
+  if (r.not_sent > 0) {
+    out << format(", %llu not sent", static_cast<unsigned long long>(r.not_sent));
+  }
+  out << format("; %.1f req/s", r.achieved_rate);
   if (open && c.rate > 0) {
     out << format(" (offered %.6g, %+.2f %%)", c.rate, 100 * (r.achieved_rate / c.rate - 1));
   }
@@ -206,24 +210,39 @@ void print_summary(std::ostream& out, const Config& c, const RunResult& r) {
         "fell behind\n",
         100 * (1 - r.achieved_rate / c.rate));
   }
+  if (r.not_sent > 0) {
+    out << format(
+        "warning: %llu scheduled request(s) were never sent (%u in flight per connection at "
+        "most, --max-in-flight); they are in no latency above\n",
+        static_cast<unsigned long long>(r.not_sent), c.max_in_flight);
+  }
 }
 
-std::vector<std::string> write_result_files(const Config& c, const RunResult& r,
+std::vector<std::string> ResultFiles::open(const Config& c) {
+  std::vector<std::string> errors;
+  auto open_one = [&](convoy::ResultFile& file, const std::string& path, const char* option) {
+    if (path.empty()) return;
+    if (auto e = file.open(path); !e.empty()) errors.push_back(option + (": " + e));
+  };
+  open_one(json_, c.json_path, "--json");
+  open_one(csv_, c.csv_path, "--csv");
+  open_one(hgrm_, c.hgrm_path, "--hgrm");
+  return errors;
+}
+
+std::vector<std::string> ResultFiles::write(const Config& c, const RunResult& r,
                                             const nlohmann::json& context) {
   std::vector<std::string> errors;
-  auto check = [&](std::string e) {
-    if (!e.empty()) errors.push_back(std::move(e));
+  auto write_one = [&](convoy::ResultFile& file, const char* what, auto writer) {
+    if (!file.is_open()) return;
+    if (auto e = file.commit(render(writer)); !e.empty()) {
+      errors.push_back(std::string("the ") + what + " file: " + e);
+    }
   };
-  if (!c.json_path.empty()) {
-    check(write_file(c.json_path, "JSON",
-                     [&](std::ostream& o) { o << result_json(c, r, context).dump(2) << "\n"; }));
-  }
-  if (!c.csv_path.empty()) {
-    check(write_file(c.csv_path, "CSV", [&](std::ostream& o) { write_csv(o, r.per_second); }));
-  }
-  if (!c.hgrm_path.empty()) {
-    check(write_file(c.hgrm_path, "hgrm", [&](std::ostream& o) { write_hgrm(o, r.latency); }));
-  }
+  write_one(json_, "JSON",
+            [&](std::ostream& o) { o << result_json(c, r, context).dump(2) << "\n"; });
+  write_one(csv_, "CSV", [&](std::ostream& o) { write_csv(o, r.per_second); });
+  write_one(hgrm_, "hgrm", [&](std::ostream& o) { write_hgrm(o, r.latency); });
   return errors;
 }
 

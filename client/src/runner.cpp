@@ -42,6 +42,7 @@ void merge_into(RunResult& total, const RunResult& part) {
   total.errors.add(part.errors);
   total.sent += part.sent;
   total.completed += part.completed;
+  total.not_sent += part.not_sent;
   total.warmup_sent += part.warmup_sent;
   total.warmup_completed += part.warmup_completed;
   if (total.first_corruption.empty()) total.first_corruption = part.first_corruption;
@@ -132,9 +133,15 @@ RunResult run_load(const Config& config, const std::function<void(const Progress
   }
   result.error = state.error();
   result.error_kind = state.error_kind();
+  // The measured time is the window the schedule filled (a stall inside it counts), not the
+  // time of the last reply: a --duration run ends at its end, a --count run at its last reply,
+  // and a run that was stopped early at the stop.
   const std::int64_t measure_start = state.measure_start_ns();
-  if (measure_start != kNever && last_received > measure_start) {
-    result.elapsed_s = static_cast<double>(last_received - measure_start) / 1e9;
+  const std::int64_t stopped_at = state.stopped_at_ns();
+  std::int64_t measure_end = config.duration ? std::min(state.end_ns(), stopped_at) : last_received;
+  if (!config.duration && stopped_at != kNever) measure_end = stopped_at;
+  if (measure_start != kNever && measure_end != kNever && measure_end > measure_start) {
+    result.elapsed_s = static_cast<double>(measure_end - measure_start) / 1e9;
     result.achieved_rate = static_cast<double>(result.completed) / result.elapsed_s;
   }
   return result;

@@ -1,5 +1,6 @@
 #include "convoy/client/schedule.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace convoy::client {
@@ -23,7 +24,27 @@ std::int64_t Schedule::next() {
     offset_ns_ += gap_(rng_) * period_ns_;
   }
   ++index_;
-  return origin_ns_ + std::llround(offset);
+  last_ns_ = origin_ns_ + std::llround(offset);
+  return last_ns_;
+}
+
+std::uint64_t Schedule::remaining(std::int64_t from_ns, std::int64_t to_ns) {
+  from_ns = std::max(from_ns, last_ns_ + 1);
+  if (to_ns <= from_ns) return 0;
+  if (arrival_ == Arrival::kPoisson) {
+    const double mean = static_cast<double>(to_ns - from_ns) / period_ns_;
+    return static_cast<std::uint64_t>(std::poisson_distribution<std::int64_t>(mean)(rng_));
+  }
+  // Arrival k is at origin + round(phase + k * period); count the k >= index_ inside the window.
+  const auto at = [&](double k) { return origin_ns_ + std::llround(phase_ns_ + k * period_ns_); };
+  const auto first_at_or_after = [&](std::int64_t t) {
+    double k = std::max(static_cast<double>(index_),
+                        std::ceil((static_cast<double>(t - origin_ns_) - phase_ns_) / period_ns_));
+    while (k > static_cast<double>(index_) && at(k - 1) >= t) k -= 1;
+    while (at(k) < t) k += 1;
+    return k;
+  };
+  return static_cast<std::uint64_t>(first_at_or_after(to_ns) - first_at_or_after(from_ns));
 }
 
 }  // namespace convoy::client

@@ -67,6 +67,8 @@ bool RunState::admit(std::int64_t intended_ns, std::uint16_t& flags) {
 }
 
 void RunState::fail(const std::string& kind, const std::string& message) {
+  std::int64_t never = kNever;
+  stopped_at_.compare_exchange_strong(never, now_ns(), std::memory_order_acq_rel);
   {
     std::lock_guard lock(mu_);
     if (error_.empty()) {
@@ -192,23 +194,36 @@ void Worker::run() {
 
 void Worker::pace() {
   const std::int64_t now = now_ns();
+  bool full = false;
   while (next_intended_ <= now) {
+    Connection* connection = pick_connection();
+    if (connection == nullptr) {
+      full = true;
+      break;
+    }
     std::uint16_t flags = 0;
     if (!state_.admit(next_intended_, flags)) {
       sending_ = false;
       return;
     }
-    std::size_t pick = 0;
-    if (config_.arrival == Arrival::kUniform) {
-      pick = next_connection_++ % connections_.size();
-    } else {
-      pick = std::uniform_int_distribution<std::size_t>(0, connections_.size() - 1)(pick_rng_);
-    }
-    connections_[pick]->enqueue(next_intended_, flags);
+    connection->enqueue(next_intended_, flags);
     next_intended_ = schedule_->next();
   }
-  if (next_intended_ >= state_.end_ns()) {
+  const std::int64_t end = state_.end_ns();
+  if (next_intended_ >= end) {
     sending_ = false;
+    return;
+  }
+  if (full) {
+    // Every connection has --max-in-flight requests out. Overdue requests stay in the schedule,
+    // not in memory, and keep their intended times: they are sent as replies free the slots.
+    // Once the measured time is over, what is still unsent is counted and the sending ends.
+    if (now >= end) {
+      count_not_sent(end);
+      sending_ = false;
+      return;
+    }
+    io_.run_one();
     return;
   }
   const std::int64_t wake = next_intended_ - kSpinNs;
@@ -224,6 +239,28 @@ void Worker::pace() {
   } else {
     io_.poll();
   }
+}
+
+Connection* Worker::pick_connection() {
+  const std::size_t n = connections_.size();
+  const std::size_t first = config_.arrival == Arrival::kUniform
+                                ? next_connection_
+                                : std::uniform_int_distribution<std::size_t>(0, n - 1)(pick_rng_);
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = (first + k) % n;
+    if (connections_[i]->in_flight() < config_.max_in_flight) {
+      next_connection_ = i + 1;
+      return connections_[i].get();
+    }
+  }
+  return nullptr;
+}
+
+void Worker::count_not_sent(std::int64_t end_ns) {
+  const std::int64_t from = state_.measure_start_ns();
+  std::uint64_t n = next_intended_ >= from && next_intended_ < end_ns ? 1 : 0;
+  n += schedule_->remaining(from, end_ns);
+  result_.not_sent += n;
 }
 
 void Worker::arm_tick() {

@@ -71,6 +71,8 @@ class RunState {
   bool stopping() const { return stop_.load(std::memory_order_acquire); }
   /// Any thread: records the first fatal error and stops every worker promptly.
   void fail(const std::string& kind, const std::string& message);
+  /// When the first fatal error (or the interrupt) stopped the run; kNever if nothing did.
+  std::int64_t stopped_at_ns() const { return stopped_at_.load(std::memory_order_acquire); }
 
   /// After the workers have joined: the first fatal error, if any.
   std::string error() const;
@@ -87,6 +89,7 @@ class RunState {
   std::atomic<std::int64_t> end_{kNever};
   std::atomic<std::uint64_t> tickets_{0};
   std::atomic<bool> stop_{false};
+  std::atomic<std::int64_t> stopped_at_{kNever};
   std::vector<boost::asio::io_context*> contexts_;
   mutable std::mutex mu_;
   std::string error_;
@@ -116,6 +119,8 @@ class Connection {
   void start();
   /// Open loop: queues one request intended at `intended_ns` and writes it as soon as possible.
   void enqueue(std::int64_t intended_ns, std::uint16_t flags);
+  /// Requests queued or written and not yet answered.
+  std::size_t in_flight() const { return outstanding_.size(); }
   /// Fails the connection if its oldest request has waited longer than --timeout.
   void check_timeout(std::int64_t now);
   /// True when nothing is left to send or to receive on this connection.
@@ -132,6 +137,9 @@ class Connection {
   void on_message(std::span<const std::byte> message, std::int64_t now);
   void complete(const Pending& p, std::int64_t now);
   void fail(const std::string& kind, const std::string& message);
+  // Forgets every outstanding request: written ones count as lost (or abandoned, when the run
+  // was stopped), ones never handed to the socket as not sent.
+  void drop_outstanding(bool stopped);
 
   Worker& worker_;
   const Config& config_;
@@ -182,6 +190,8 @@ class Worker {
 
  private:
   void pace();
+  Connection* pick_connection();
+  void count_not_sent(std::int64_t end_ns);
   void arm_tick();
   void on_tick();
   bool finished() const;

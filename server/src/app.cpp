@@ -2,15 +2,16 @@
 
 #include <csignal>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <stdexcept>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <boost/asio/ip/address.hpp>
 #include <nlohmann/json.hpp>
 
 #include "convoy/duration.hpp"
+#include "convoy/result_file.hpp"
 #include "convoy/server/cli.hpp"
 #include "convoy/server/server.hpp"
 #include "gilcore/catalogue.hpp"
@@ -24,8 +25,9 @@ extern "C" void on_stop_signal(int) {
   if (Server* server = g_server.load()) server->request_stop();
 }
 
-// Routes SIGINT and SIGTERM to `server` while alive; SIGPIPE is ignored (sends use MSG_NOSIGNAL
-// anyway). The handlers stay installed afterwards and then do nothing.
+// Routes SIGINT, SIGTERM and SIGHUP (a closed terminal, a parent giving up) to `server` while
+// alive, so each of them ends the run with the stats written; SIGPIPE is ignored (sends use
+// MSG_NOSIGNAL anyway). The handlers stay installed afterwards and then do nothing.
 class StopSignals {
  public:
   explicit StopSignals(Server& server) {
@@ -34,7 +36,7 @@ class StopSignals {
     action.sa_handler = on_stop_signal;
     sigemptyset(&action.sa_mask);
     action.sa_flags = SA_RESTART;
-    for (const int signal : {SIGINT, SIGTERM}) {
+    for (const int signal : {SIGINT, SIGTERM, SIGHUP}) {
       if (::sigaction(signal, &action, nullptr) != 0) {
         throw std::runtime_error(std::string("sigaction: ") + std::strerror(errno));
       }
@@ -52,6 +54,18 @@ std::string describe(const ServerConfig& c) {
          std::string(to_string(c.io.release)) + (c.io.timeout_socket ? ", timeout sockets" : "");
 }
 
+// One warning line when the server can be reached from other hosts: it has no authentication,
+// and an experiment over a network measures the network too.
+void warn_if_reachable_from_other_hosts(const ServerConfig& c, const std::string& where) {
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(c.bind, ec);
+  if (ec || address.is_loopback()) return;
+  spdlog::warn(
+      "listening on {}, {}: any host that can reach it may connect, and latencies include "
+      "the network (see docs/network.md)",
+      where, address.is_unspecified() ? "every interface" : "which is not a loopback address");
+}
+
 }  // namespace
 
 void install_stderr_logger() {
@@ -65,10 +79,14 @@ int run_server(const ServerConfig& config) {
   install_stderr_logger();
   spdlog::set_level(spdlog::level::from_str(config.log_level));
 
-  if (!config.stats_path.empty() && !std::ofstream(config.stats_path, std::ios::app)) {
-    std::cerr << "convoy-server: error: cannot write the stats file '" << config.stats_path
-              << "': " << std::strerror(errno) << '\n';
-    return kExitBadInput;
+  // Opened before anything starts, written through a temporary file at exit (ResultFile): an
+  // unwritable path is found now, and a server that does not start leaves no file behind.
+  ResultFile stats_file;
+  if (!config.stats_path.empty()) {
+    if (const auto why = stats_file.open(config.stats_path); !why.empty()) {
+      std::cerr << "convoy-server: error: --stats: " << why << '\n';
+      return kExitBadInput;
+    }
   }
 
   Server server(config);
@@ -80,6 +98,7 @@ int run_server(const ServerConfig& config) {
     return kExitFailure;
   }
   spdlog::info("{}", describe(config));
+  warn_if_reachable_from_other_hosts(config, server.local_address());
 
   server.run([&server] {
     std::cout << "listening " << server.local_address() << std::endl;
@@ -91,13 +110,9 @@ int run_server(const ServerConfig& config) {
       "stopped after {:.3f}s: {} connections, {} messages echoed, {:.0f} fib calls/s",
       stats["run"]["duration_s"].get<double>(), stats["connections"]["served"].get<std::uint64_t>(),
       stats["messages"]["count"].get<std::uint64_t>(), stats["fib"]["calls_per_s"].get<double>());
-  if (!config.stats_path.empty()) {
-    std::ofstream out(config.stats_path, std::ios::trunc);
-    out << stats.dump(2) << '\n';
-    out.close();
-    if (!out) {
-      spdlog::error("cannot write the stats file '{}': {}", config.stats_path,
-                    std::strerror(errno));
+  if (stats_file.is_open()) {
+    if (const auto why = stats_file.commit(stats.dump(2) + '\n'); !why.empty()) {
+      spdlog::error("the stats file: {}", why);
       return kExitFailure;
     }
   }

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "convoy/build_info.hpp"
+#include "convoy/config_file.hpp"
 #include "convoy/duration.hpp"
 #include "gilcore/catalogue.hpp"
 
@@ -38,15 +39,21 @@ std::chrono::nanoseconds to_duration(const std::string& text, double default_uni
   return *d;
 }
 
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+std::string first_line(const std::string& text) { return one_line(text); }
 
-// CLI11's message, on one line; an unknown key in a config file named as such.
-std::string describe(const CLI::ParseError& e) {
+// CLI11's message, on one line of bounded length; an unknown key in a config file named as
+// such, with the file and line.
+std::string describe(const CLI::ParseError& e, const std::vector<std::string>& config_files) {
   std::string message = first_line(e.what());
   constexpr std::string_view kExtra = "INI was not able to parse ";
   if (message.rfind(kExtra, 0) == 0) {
-    return "--config: unknown option '" + message.substr(kExtra.size()) +
-           "' in the configuration file";
+    const std::string key = message.substr(kExtra.size());
+    for (const auto& file : config_files) {
+      if (const int line = config_key_line(file, key); line > 0) {
+        return "--config " + file + ":" + std::to_string(line) + ": unknown option '" + key + "'";
+      }
+    }
+    return "--config: unknown option '" + key + "' in the configuration file";
   }
   return message;
 }
@@ -220,8 +227,8 @@ void Options::declare_server(CLI::App& app) {
                  "Connections served at once; more are accepted and closed at once")
       ->check(CLI::Range(1, 100000));
   app.add_option("--max-message", c.max_message,
-                 "Largest chunk one recv may return (bytes; 64KiB, 1MiB accepted); a peer with "
-                 "more than this pending at once is disconnected")
+                 "The most one recv reads, and each connection's receive buffer (bytes; 64KiB, "
+                 "1MiB accepted); more pending is read in several chunks")
       ->transform(CLI::AsSizeValue(false));
   app.add_option("--idle-timeout", idle_timeout_,
                  "Close a connection idle for this long; 0 = never (a bare number is seconds)")
@@ -280,6 +287,12 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& 
                                std::ostream& err) {
   auto app = make_app();
   Options options(app, ServerConfig{});
+  // CLI11 reads whatever it is given: first make sure each config file is a small, well-formed
+  // regular file.
+  if (const auto why = check_config_arguments(argc, argv); !why.empty()) {
+    err << "convoy-server: error: " << why << '\n';
+    return {std::nullopt, kExitBadInput};
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -287,7 +300,7 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& 
       app.exit(e, out, err);  // --help, --version
       return {std::nullopt, kExitOk};
     }
-    err << "convoy-server: error: " << describe(e) << '\n';
+    err << "convoy-server: error: " << describe(e, config_file_arguments(argc, argv)) << '\n';
     return {std::nullopt, kExitBadInput};
   }
   if (options.list_policies) {

@@ -109,7 +109,9 @@ class EventLoop::Loop {
         t_(t),
         when_blocking_(owner.settings_.session.io.release == IoRelease::when_blocking),
         idle_(owner.settings_.session.io.idle_timeout),
-        capacity_(owner.settings_.session.max_message + 1),
+        // The most one recv reads: more pending is read in several turns, as asyncio does
+        // with its max_size of a read.
+        capacity_(owner.settings_.session.max_message),
         buffer_(new char[capacity_]) {}
 
   void serve() {
@@ -125,8 +127,7 @@ class EventLoop::Loop {
       }
       const int ready = wait(timeout_ms(now, next_timer()));
       ++o_.stats_.iterations;
-      t_.bytecodes(o_.settings_.loop_bytecodes);
-      if (o_.stop_.load(std::memory_order_relaxed)) return;
+      if (!t_.bytecodes(o_.settings_.loop_bytecodes, o_.stop_)) return;
       for (int i = 0; i < ready; ++i) dispatch(events_[static_cast<std::size_t>(i)]);
       expire(SteadyClock::now());
     }
@@ -287,13 +288,9 @@ class EventLoop::Loop {
     }
     if (got.value == 0) return end(c, CloseReason::eof, "peer closed the connection");
     const auto size = static_cast<std::size_t>(got.value);
-    if (size > o_.settings_.session.max_message) {
-      return end(c, CloseReason::oversize,
-                 "more than " + std::to_string(o_.settings_.session.max_message) +
-                     " bytes (--max-message) pending at once");
-    }
     progress(c, got.at);
-    t_.bytecodes(o_.settings_.session.handler_bytecodes);
+    // Stopping: the loop ends at its next turn and shutdown closes the connection.
+    if (!t_.bytecodes(o_.settings_.session.handler_bytecodes, o_.stop_)) return;
     const SysResult sent =
         retrying([&] { return finish(::send(c.fd, buffer_.get(), size, MSG_NOSIGNAL)); });
     if (sent.value < 0 && !would_block(sent)) {

@@ -130,6 +130,10 @@ std::string Server::local_address() const {
 
 void Server::request_stop() noexcept {
   stop_requested_.store(true, std::memory_order_relaxed);
+  // The fib threads and the handler work look at these between bytecodes, so that none of them
+  // keeps the lock (which the accept loop needs to leave) or a core busy after the request.
+  fib_stop_.store(true, std::memory_order_relaxed);
+  stopping_.store(true, std::memory_order_relaxed);
   const std::uint64_t one = 1;
   if (::write(wake_fd_, &one, sizeof one) < 0) {
     // Only EAGAIN (counter saturated) is possible, and then the loop is awake anyway.

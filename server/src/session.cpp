@@ -146,7 +146,6 @@ std::string_view to_string(CloseReason reason) noexcept {
     case CloseReason::eof: return "eof";
     case CloseReason::reset: return "reset";
     case CloseReason::idle_timeout: return "idle_timeout";
-    case CloseReason::oversize: return "oversize";
     case CloseReason::shutdown: return "shutdown";
     case CloseReason::error: return "error";
   }
@@ -164,8 +163,9 @@ int prepare_socket(int fd, const IoConfig& io) noexcept {
 SessionStats run_session(gilcore::Interpreter& interpreter, int fd, const SessionSettings& settings,
                          const std::atomic<bool>& stopping) {
   SessionStats stats;
-  // One byte more than allowed, so that an oversized chunk is seen rather than split.
-  const std::size_t capacity = settings.max_message + 1;
+  // The most one recv reads, and all the memory a connection's data costs: a peer with more
+  // pending (the server fell behind, or the peer pipelines) is simply read in several chunks.
+  const std::size_t capacity = settings.max_message;
   const std::unique_ptr<char[]> buffer(new char[capacity]);
 
   interpreter.run(gilcore::Role::io, [&](auto& t) {
@@ -174,13 +174,11 @@ SessionStats run_session(gilcore::Interpreter& interpreter, int fd, const Sessio
       const SysResult got = calls.recv(buffer.get(), capacity);
       if (got.value <= 0) return close_because(stats, got, stopping, "recv");
       const auto size = static_cast<std::size_t>(got.value);
-      if (size > settings.max_message) {
-        stats.reason = CloseReason::oversize;
-        stats.detail = "more than " + std::to_string(settings.max_message) +
-                       " bytes (--max-message) pending at once";
+      if (!t.bytecodes(settings.handler_bytecodes, stopping)) {
+        stats.reason = CloseReason::shutdown;
+        stats.detail = "server shutting down";
         return;
       }
-      t.bytecodes(settings.handler_bytecodes);
       const SysResult sent = calls.sendall(buffer.get(), size);
       if (sent.value < 0) return close_because(stats, sent, stopping, "send");
       const auto elapsed = SteadyClock::now() - got.at;

@@ -72,6 +72,42 @@ TEST(ClientConfigTest, DurationsNeedAUnit) {
   expect_error({"-p", "1", "--timeout", "fast"}, "timeout");
 }
 
+TEST(ClientConfigTest, RateMustBeSchedulable) {
+  EXPECT_DOUBLE_EQ(parse_ok({"-p", "1", "--mode", "open", "--rate", "0.001"}).rate, 0.001);
+  EXPECT_DOUBLE_EQ(parse_ok({"-p", "1", "--mode", "open", "--rate", "1e9"}).rate, 1e9);
+  for (const auto* rate : {"nan", "inf", "1e300", "1e-300", "0", "-3", "1e9x"}) {
+    expect_error({"-p", "1", "--mode", "open", "--rate", rate}, "from 0.001 to 1e9");
+  }
+}
+
+TEST(ClientConfigTest, MaxInFlightIsAnOpenLoopLimit) {
+  EXPECT_EQ(parse_ok({"-p", "1", "--mode", "open", "--rate", "10"}).max_in_flight, 1000u);
+  EXPECT_EQ(
+      parse_ok({"-p", "1", "--mode", "open", "--rate", "10", "--max-in-flight", "7"}).max_in_flight,
+      7u);
+  expect_error({"-p", "1", "--max-in-flight", "7"}, "--mode open only");
+  expect_error({"-p", "1", "--mode", "open", "--rate", "10", "--max-in-flight", "0"},
+               "max-in-flight");
+}
+
+TEST(ClientConfigTest, ResultPathsAreCheckedWithoutCreatingFiles) {
+  expect_error({"-p", "1", "--json", "/dev/full"}, "not a regular file");
+  expect_error({"-p", "1", "--csv", "/nonexistent/dir/x.csv"}, "does not exist");
+  const auto path = temp_path(".json");
+  parse_ok({"-p", "1", "--json", path});
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+TEST(ClientConfigTest, ConfigFileErrorsNameTheFileAndLine) {
+  const auto path = write_temp("port = 7000\npolicy = \"py3\"\n");
+  expect_error({"--config", path}, path + ":2: unknown key 'policy'");
+  const auto malformed = write_temp("port = 7000\nmode = 'open\n");
+  expect_error({"--config", malformed}, malformed + ":2: unterminated string");
+  expect_error({"--config", "/dev/zero"}, "not a regular file");
+  std::filesystem::remove(path);
+  std::filesystem::remove(malformed);
+}
+
 TEST(ClientConfigTest, InvalidCombinationsAreRejected) {
   expect_error({}, "--port is required");
   expect_error({"-p", "1", "--mode", "open"}, "--rate");

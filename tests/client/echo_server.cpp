@@ -7,7 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -100,6 +102,26 @@ void TestEchoServer::serve(int fd, bool faulty) {
           if (offset + n >= fault_at_) {
             send_all(fd, buf.data(), fault_at_ - offset);
             ::shutdown(fd, SHUT_RDWR);
+            return;
+          }
+          break;
+        case Fault::kStallAfter:
+          if (offset + n >= fault_at_) {
+            if (offset < fault_at_) send_all(fd, buf.data(), fault_at_ - offset);
+            offset += n;
+            continue;
+          }
+          break;
+        case Fault::kResetUnread:
+          if (offset + n >= fault_at_) {
+            send_all(fd, buf.data(), fault_at_ - offset);
+            // The client's writes pile up in both socket buffers; then they meet a reset.
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            const linger hard{1, 0};
+            ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+            std::lock_guard lock(mu_);
+            fds_.erase(std::find(fds_.begin(), fds_.end(), fd));
+            ::close(fd);  // with unread data and SO_LINGER 0: a reset
             return;
           }
           break;

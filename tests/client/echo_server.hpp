@@ -19,6 +19,8 @@ class TestEchoServer {
     kCorruptByte,  ///< flips the byte at stream offset fault_at
     kCloseMidRun,  ///< echoes fault_at bytes, then closes the connection
     kNeverAnswer,  ///< reads everything, answers nothing
+    kStallAfter,   ///< echoes fault_at bytes, then reads everything and answers nothing
+    kResetUnread,  ///< echoes fault_at bytes, stops reading for 300 ms, then resets (RST)
   };
 
   explicit TestEchoServer(Fault fault = Fault::kNone, std::size_t fault_at = 0);

@@ -5,8 +5,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -228,6 +230,200 @@ TEST(ClientRunTest, InterruptEndsTheRunWithPartialResults) {
   const auto res = load_json(json).at("results");
   EXPECT_EQ(res.at("status"), "interrupted");
   EXPECT_GT(res.at("requests").at("completed").get<std::uint64_t>(), 0u);
+}
+
+// Sanitizer builds run several times slower (and ASan keeps freed memory in quarantine).
+#if defined(CONVOY_SANITIZER_thread) || defined(CONVOY_SANITIZER_address)
+constexpr int kSlowdown = 4;
+constexpr bool kSanitized = true;
+#else
+constexpr int kSlowdown = 1;
+constexpr bool kSanitized = false;
+#endif
+
+std::uint64_t count_of(const nlohmann::json& results, const char* group, const char* key) {
+  return results.at(group).at(key).get<std::uint64_t>();
+}
+
+// Every measured request written is either answered or counted as one kind of failure.
+void expect_every_sent_request_accounted(const nlohmann::json& res) {
+  const auto& e = res.at("errors");
+  std::uint64_t failed = 0;
+  for (const auto* key : {"corrupted", "short", "timeouts", "lost", "abandoned"}) {
+    failed += e.at(key).get<std::uint64_t>();
+  }
+  EXPECT_EQ(count_of(res, "requests", "sent"), count_of(res, "requests", "completed") + failed)
+      << res.dump();
+  EXPECT_EQ(count_of(res, "requests", "unanswered"),
+            count_of(res, "requests", "sent") - count_of(res, "requests", "completed"));
+}
+
+TEST(ClientRunTest, OpenLoopFarBeyondTheServerStaysBoundedAndEndsOnTime) {
+  // 2 million requests per second are far more than any echo server answers here: the client
+  // must hold at most --max-in-flight per connection, count the rest as not sent, and stop
+  // at the end of the measured time (plus the wait for the last replies).
+  TestEchoServer server;
+  const auto json = temp_path(".json");
+  const auto r = client(
+      {"-p", port_of(server), "--mode", "open", "--rate", "2000000", "-d", "1s", "--json", json});
+  ASSERT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LT(r.seconds, 3.0 * kSlowdown);
+  if (!kSanitized) {
+    EXPECT_LT(r.max_rss_kb, 100 * 1024) << "peak RSS in KiB";
+  }
+  const auto res = load_json(json).at("results");
+  expect_no_errors(res);
+  expect_every_sent_request_accounted(res);
+  // Uniform arrivals: the schedule asked for exactly rate x duration measured requests.
+  const auto scheduled = count_of(res, "requests", "sent") + count_of(res, "requests", "not_sent");
+  EXPECT_NEAR(static_cast<double>(scheduled), 2'000'000, 2);
+  EXPECT_GT(count_of(res, "requests", "not_sent"), 0u);
+  EXPECT_NE(r.out.find("not sent"), std::string::npos) << r.out;
+  EXPECT_NEAR(res.at("elapsed_s").get<double>(), 1.0, 1e-6);
+}
+
+TEST(ClientRunTest, OpenLoopNeverHasMoreThanMaxInFlightOutstanding) {
+  TestEchoServer server(Fault::kNeverAnswer);
+  const auto json = temp_path(".json");
+  const auto r = client({"-p", port_of(server), "--mode", "open", "--rate", "10000", "-d", "300ms",
+                         "--max-in-flight", "5", "--timeout", "600ms", "--json", json});
+  ASSERT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const auto res = load_json(json).at("results");
+  EXPECT_EQ(res.at("error_kind"), "timeout");
+  EXPECT_EQ(count_of(res, "requests", "sent"), 5u);
+  EXPECT_EQ(count_of(res, "errors", "timeouts"), 1u);
+  EXPECT_EQ(count_of(res, "errors", "lost"), 4u);
+  EXPECT_EQ(count_of(res, "requests", "sent") + count_of(res, "requests", "not_sent"), 3000u);
+  expect_every_sent_request_accounted(res);
+}
+
+TEST(ClientRunTest, RejectsRatesThatCannotBeScheduled) {
+  for (const auto* rate : {"nan", "inf", "-inf", "1e300", "1e-300", "0", "-1", "2e9", "fast"}) {
+    SCOPED_TRACE(rate);
+    const auto r =
+        client({"-p", "1", "--mode", "open", "--rate", rate, "-d", "1s"}, milliseconds(10'000));
+    ASSERT_FALSE(r.timed_out);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("from 0.001 to 1e9"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
+TEST(ClientRunTest, AWriteFailureCountsTheOutstandingRequestsAsLost) {
+  // Large messages at a high rate: the server stops reading, so the client's writes back up in
+  // the socket buffers, and the reset then fails a write in progress.
+  TestEchoServer server(Fault::kResetUnread, 10 * 65536);
+  const auto json = temp_path(".json");
+  const auto r = client({"-p", port_of(server), "--mode", "open", "--rate", "4000", "-s", "65536",
+                         "-d", "5s", "--timeout", "5s", "--json", json});
+  ASSERT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const auto res = load_json(json).at("results");
+  EXPECT_EQ(count_of(res, "requests", "completed"), 10u);
+  EXPECT_GT(count_of(res, "requests", "sent"), 10u);
+  EXPECT_GT(count_of(res, "errors", "lost"), 0u) << res.dump();
+  expect_every_sent_request_accounted(res);
+}
+
+TEST(ClientRunTest, AchievedRateDividesByTheMeasuredTimeNotTheLastReply) {
+  // 20 echoes, then the server answers nothing: the run ends by the reply timeout, about
+  // 0.5 s after the stall began, with 20 replies. The rate is replies per measured second.
+  TestEchoServer server(Fault::kStallAfter, 20 * 100);
+  const auto json = temp_path(".json");
+  const auto r = client({"-p", port_of(server), "--mode", "open", "--rate", "1000", "-d", "10s",
+                         "--timeout", "500ms", "--json", json});
+  ASSERT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const auto res = load_json(json).at("results");
+  EXPECT_EQ(count_of(res, "requests", "completed"), 20u);
+  const double elapsed = res.at("elapsed_s").get<double>();
+  EXPECT_GE(elapsed, 0.5) << "the stall is part of the measured time";
+  EXPECT_LT(elapsed, 10.0);
+  EXPECT_NEAR(res.at("achieved_rate").get<double>(), 20 / elapsed, 1e-6);
+  EXPECT_GT(count_of(res, "requests", "unanswered"), 0u);
+  expect_every_sent_request_accounted(res);
+  EXPECT_NE(r.out.find("without a reply"), std::string::npos) << r.out;
+}
+
+TEST(ClientRunTest, ResultFilesThatCannotBeWrittenAreRejectedBeforeTheRun) {
+  TestEchoServer server;
+  for (const auto* option : {"--json", "--csv", "--hgrm"}) {
+    SCOPED_TRACE(option);
+    const auto r = client({"-p", port_of(server), "-d", "300ms", option, "/dev/full"});
+    ASSERT_FALSE(r.timed_out);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("/dev/full"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+  EXPECT_EQ(server.accepted(), 0) << "nothing was run";
+}
+
+TEST(ClientRunTest, ResultFilesAppearWholeAndAloneInTheirDirectory) {
+  TestEchoServer server;
+  const auto dir = std::filesystem::path(temp_path(".dir"));
+  std::filesystem::create_directories(dir);
+  { std::ofstream(dir / "run.json") << "old"; }
+  const auto r = client({"-p", port_of(server), "-d", "200ms", "--json",
+                         (dir / "run.json").string(), "--csv", (dir / "run.csv").string()});
+  ASSERT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"run.csv", "run.json"}));
+  EXPECT_EQ(load_json((dir / "run.json").string()).at("results").at("status"), "ok");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ClientRunTest, HangupEndsTheRunLikeAnInterruptWithResultsWritten) {
+  TestEchoServer server;
+  const auto json = temp_path(".json");
+  const auto r = run_process(
+      {CONVOY_CLIENT_PATH, "-p", port_of(server), "-d", "60s", "--think", "1ms", "--json", json},
+      kHardTimeout, milliseconds(1000), SIGHUP);
+  ASSERT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  EXPECT_NE(r.out.find("round trip"), std::string::npos) << r.out;
+  const auto res = load_json(json).at("results");
+  EXPECT_EQ(res.at("status"), "interrupted");
+  EXPECT_GT(count_of(res, "requests", "completed"), 0u);
+}
+
+TEST(ClientRunTest, BadConfigFilesExitTwoQuicklyWithTheFileAndLine) {
+  const auto malformed = temp_path(".toml");
+  { std::ofstream(malformed) << "port = 5\nmode = \"open\nrate = 10\n"; }
+  const auto huge = temp_path(".toml");
+  { std::ofstream(huge) << "mode = \"" << std::string(10'000'000, 'x') << "\"\n"; }
+  struct Case {
+    std::vector<std::string> args;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {{"--config", "/dev/zero"}, "not a regular file"},
+      {{"--config", malformed}, malformed + ":2: unterminated string"},
+      {{"--config", huge}, "at most"},
+      {{"--config", std::string(CONVOY_SOURCE_DIR) + "/configs/py3.toml", "-p", "1"}, "py3.toml:"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.args[1]);
+    const auto r = client(c.args, milliseconds(10'000));
+    ASSERT_FALSE(r.timed_out);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find(c.expected), std::string::npos) << r.err.substr(0, 300);
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err.substr(0, 300);
+    EXPECT_LT(r.err.size(), 400u);
+  }
+  const auto server_config =
+      client({"--config", std::string(CONVOY_SOURCE_DIR) + "/configs/py3.toml", "-p", "1"},
+             milliseconds(10'000));
+  EXPECT_NE(server_config.err.find("unknown key 'policy'"), std::string::npos) << server_config.err;
+  std::filesystem::remove(malformed);
+  std::filesystem::remove(huge);
 }
 
 TEST(ClientRunTest, BadFlagsExitTwoWithOneErrorLine) {

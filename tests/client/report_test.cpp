@@ -208,5 +208,24 @@ TEST(ClientReportTest, SummaryTableNamesTheLatenciesAndErrors) {
   EXPECT_NE(s.find("below the offered rate"), std::string::npos);
 }
 
+TEST(ClientReportTest, UnansweredAndNotSentRequestsAreReported) {
+  Config c;
+  c.port = 9000;
+  c.mode = Mode::kOpen;
+  c.rate = 5'000;
+  c.duration = std::chrono::seconds(1);
+  RunResult r = sample_result();
+  r.sent = r.completed + 3;
+  r.errors.lost = 3;
+  r.not_sent = 40;
+  const auto res = nlohmann::json::parse(result_json(c, r, {}).dump()).at("results");
+  EXPECT_EQ(res.at("requests").at("unanswered"), 3);
+  EXPECT_EQ(res.at("requests").at("not_sent"), 40);
+  std::ostringstream out;
+  print_summary(out, c, r);
+  EXPECT_NE(out.str().find("3 without a reply, 40 not sent"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("40 scheduled request(s) were never sent"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace convoy::client

@@ -76,5 +76,36 @@ TEST(ArrivalScheduleTest, PhaseShiftsTheUniformStart) {
   EXPECT_EQ(s.next(), 100 + 1'500'000);
 }
 
+TEST(ArrivalScheduleTest, RemainingCountsTheUniformArrivalsOfAWindowExactly) {
+  for (const double phase : {0.0, 0.25, 0.5}) {
+    SCOPED_TRACE(phase);
+    Schedule counted(3'000, Arrival::kUniform, 1, 1'000, phase);
+    Schedule drawn(3'000, Arrival::kUniform, 1, 1'000, phase);
+    // After 10 arrivals, count those in [1 ms, 2 s) without drawing them, and by drawing them.
+    draw(counted, 10);
+    const auto last = draw(drawn, 10).back();
+    std::uint64_t expected = 0;
+    for (std::int64_t t = drawn.next(); t < 2'000'000'000; t = drawn.next()) {
+      if (t >= 1'000'000 && t > last) ++expected;
+    }
+    EXPECT_EQ(counted.remaining(1'000'000, 2'000'000'000), expected);
+  }
+  Schedule s(1'000, Arrival::kUniform, 1, 0);
+  s.next();
+  EXPECT_EQ(s.remaining(0, 0), 0u);
+  EXPECT_EQ(s.remaining(5'000'000, 1'000'000), 0u);
+}
+
+TEST(ArrivalScheduleTest, RemainingDrawsPoissonCountsOfTheRightMean) {
+  // 100 windows of 1 s at 1000/s: the counts average 1000, with a standard deviation of ~32.
+  double sum = 0;
+  for (std::uint64_t seed = 1; seed <= 100; ++seed) {
+    Schedule s(1'000, Arrival::kPoisson, seed, 0);
+    s.next();
+    sum += static_cast<double>(s.remaining(0, 1'000'000'000));
+  }
+  EXPECT_NEAR(sum / 100, 1'000, 15);
+}
+
 }  // namespace
 }  // namespace convoy::client

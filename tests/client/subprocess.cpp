@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,7 +36,7 @@ std::string read_file(const std::string& path) {
 }
 
 ProcessResult run_process(const std::vector<std::string>& args, std::chrono::milliseconds timeout,
-                          std::chrono::milliseconds interrupt_after) {
+                          std::chrono::milliseconds interrupt_after, int interrupt_signal) {
   const std::string out_path = temp_path(".stdout");
   const std::string err_path = temp_path(".stderr");
   posix_spawn_file_actions_t actions;
@@ -58,17 +59,18 @@ ProcessResult run_process(const std::vector<std::string>& args, std::chrono::mil
   ProcessResult result;
   int status = 0;
   bool interrupted = false;
+  rusage usage{};
   while (true) {
-    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    const pid_t done = ::wait4(pid, &status, WNOHANG, &usage);
     if (done == pid) break;
     const auto running = std::chrono::steady_clock::now() - start;
     if (!interrupted && interrupt_after.count() > 0 && running > interrupt_after) {
-      ::kill(pid, SIGINT);
+      ::kill(pid, interrupt_signal);
       interrupted = true;
     }
     if (running > timeout) {
       ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
+      ::wait4(pid, &status, 0, &usage);
       result.timed_out = true;
       break;
     }
@@ -76,6 +78,7 @@ ProcessResult run_process(const std::vector<std::string>& args, std::chrono::mil
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!result.timed_out && WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  result.max_rss_kb = usage.ru_maxrss;
   result.out = read_file(out_path);
   result.err = read_file(err_path);
   std::filesystem::remove(out_path);

@@ -1,6 +1,6 @@
 // convoy-test-echo: the tests' echo server as a program, for scripts/bench-client.sh (when
 // convoy-server is not built) and for trying the client's fault handling by hand.
-//   convoy-test-echo [--fault none|corrupt|close|silent] [--at BYTES]
+//   convoy-test-echo [--fault none|corrupt|close|silent|stall|reset] [--at BYTES]
 // Prints "listening 127.0.0.1:PORT" and serves until SIGINT or SIGTERM.
 #include <signal.h>
 
@@ -27,6 +27,10 @@ int main(int argc, char** argv) {
         fault = Fault::kCloseMidRun;
       else if (f == "silent")
         fault = Fault::kNeverAnswer;
+      else if (f == "stall")
+        fault = Fault::kStallAfter;
+      else if (f == "reset")
+        fault = Fault::kResetUnread;
       else {
         std::fprintf(stderr, "convoy-test-echo: error: unknown fault '%s'\n", f.c_str());
         return 2;
@@ -34,8 +38,9 @@ int main(int argc, char** argv) {
     } else if (arg == "--at" && i + 1 < argc) {
       at = std::strtoull(argv[++i], nullptr, 10);
     } else {
-      std::fprintf(stderr,
-                   "usage: convoy-test-echo [--fault none|corrupt|close|silent] [--at N]\n");
+      std::fprintf(
+          stderr,
+          "usage: convoy-test-echo [--fault none|corrupt|close|silent|stall|reset] [--at N]\n");
       return 2;
     }
   }

@@ -1,6 +1,7 @@
 #include <atomic>
 #include <chrono>
 #include <thread>
+#include <type_traits>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -65,6 +66,60 @@ TEST(InterpreterTest, FibComputesFibonacciAndCountsCalls) {
   watcher.join();
   EXPECT_EQ(fib.last_result(), 610u);
   EXPECT_GE(fib.calls(), 1973u);  // calls of one fib(15)
+}
+
+TEST(InterpreterTest, StoppableBytecodesDoNothingOnceStopped) {
+  InterpreterConfig c;
+  c.lock = LockConfig::for_policy<Py2Gil>();
+  Interpreter interpreter(c);
+  const std::atomic<bool> stopped{true};
+  const std::atomic<bool> running{false};
+  interpreter.run(Role::cpu, [&](auto& t) {
+    if constexpr (std::is_same_v<std::remove_reference_t<decltype(t.policy())>, Py2Gil>) {
+      // py2 ticks once per bytecode: none ran. Five run to the end when not stopped.
+      EXPECT_TRUE(t.bytecodes(1, running));  // the first tick resets the ticker to 100
+      const int ticker = t.policy().ticker();
+      EXPECT_FALSE(t.bytecodes(1'000'000'000'000, stopped));  // would take hours
+      EXPECT_EQ(t.policy().ticker(), ticker);
+      EXPECT_TRUE(t.bytecodes(5, running));
+      EXPECT_EQ(t.policy().ticker(), ticker - 5);
+    } else {
+      ADD_FAILURE() << "not the py2 policy";
+    }
+  });
+}
+
+TEST(InterpreterTest, StoppableBytecodesEndWhenAnotherThreadStops) {
+  InterpreterConfig c;
+  c.lock = LockConfig::for_policy<Py3Gil>();
+  Interpreter interpreter(c);
+  std::atomic<bool> stop{false};
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(20ms);
+    stop = true;
+  });
+  bool finished = true;
+  interpreter.run(Role::cpu, [&](auto& t) { finished = t.bytecodes(1'000'000'000'000, stop); });
+  stopper.join();
+  EXPECT_FALSE(finished);
+}
+
+TEST(InterpreterTest, FibStopsInsideACallOfManyBytecodes) {
+  // One call costs 10^9 bytecodes (hours); the stop ends it in the middle.
+  InterpreterConfig c;
+  c.lock = LockConfig::for_policy<NoGil>();
+  Interpreter interpreter(c);
+  FibWorkload fib(20, 1'000'000'000);
+  std::atomic<bool> stop{false};
+  std::thread stopper([&] {
+    while (fib.calls() == 0) std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(10ms);
+    stop = true;
+  });
+  interpreter.run(Role::cpu, [&](auto& t) { fib.run(t, stop); });
+  stopper.join();
+  EXPECT_EQ(fib.last_result(), 0u);
+  EXPECT_LE(fib.calls(), 64u);  // the first call, then at most one per level on the way out
 }
 
 TEST(InterpreterTest, StatsJsonHasPolicyConfigCalibrationAndCounters) {

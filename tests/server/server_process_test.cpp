@@ -3,10 +3,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -132,17 +134,21 @@ TEST(ServerProcessTest, AbruptCloseMidMessageEndsOnlyThatConnection) {
   EXPECT_EQ(closed["shutdown"], 2);
 }
 
-TEST(ServerProcessTest, ClosesAConnectionThatSendsMoreThanMaxMessageAtOnce) {
+TEST(ServerProcessTest, ReadsMoreThanMaxMessagePendingInChunks) {
+  // Under py3 with a fib thread the connection thread waits for the lock after every recv and
+  // send, so a peer that sends 64 KiB at once (reading the echo as it goes) has far more than
+  // --max-message pending in the kernel. That is the server's backlog, not the peer's fault.
   const auto stats_path = scratch_path("stats.json");
-  ServerProcess server({"--cpu-threads", "0", "--max-message", "1000", "--stats", stats_path});
-  Client ok(server.port());
-  ASSERT_EQ(ok.echo(pattern(1000)), pattern(1000));
-  Client big(server.port());
-  big.send_all(pattern(5000));
-  EXPECT_TRUE(big.closed_by_peer_within(5s * kSlowdown));
-  ASSERT_EQ(ok.echo("still here"), "still here");
+  ServerProcess server(
+      {"--policy", "py3", "--cpu-threads", "1", "--max-message", "1000", "--stats", stats_path});
+  Client client(server.port());
+  const auto message = pattern(64 << 10);
+  ASSERT_EQ(client.echo(message), message);
+  ASSERT_EQ(client.echo("still here"), "still here");
   const auto stats = stop_and_read_stats(server, stats_path);
-  EXPECT_EQ(stats["connections"]["closed"]["oversize"], 1);
+  EXPECT_EQ(stats["messages"]["bytes"], message.size() + 10);
+  EXPECT_GE(stats["messages"]["count"].get<std::size_t>(), message.size() / 1000);
+  EXPECT_EQ(stats["connections"]["closed"]["shutdown"], 1) << stats["connections"].dump();
 }
 
 TEST(ServerProcessTest, ClosesIdleConnectionsOnly) {
@@ -192,8 +198,8 @@ TEST(ServerProcessTest, RefusesConnectionsBeyondMaxConnections) {
 }
 
 TEST(ServerProcessTest, StopsWithinOneSecondOnSigtermWithFibThreadsRunning) {
-  for (const int sig : {SIGTERM, SIGINT}) {
-    SCOPED_TRACE(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  for (const int sig : {SIGTERM, SIGINT, SIGHUP}) {
+    SCOPED_TRACE(strsignal(sig));
     const auto stats_path = scratch_path("stats.json");
     ServerProcess server(
         {"--policy", "py3", "--cpu-threads", "2", "--max-message", "64MiB", "--stats", stats_path});
@@ -251,6 +257,12 @@ TEST(ServerProcessTest, StopsByItselfAfterDuration) {
 TEST(ServerProcessTest, RejectsBadInputWithExitCodeTwoAndOneLine) {
   const auto bad_config = scratch_path("bad.toml");
   { std::ofstream(bad_config) << "policy = \"py3\"\nswitch-intervall = \"5ms\"\n"; }
+  const auto malformed = scratch_path("malformed.toml");
+  { std::ofstream(malformed) << "cpu-threads = 1\npolicy = \"py3\n"; }
+  const auto huge = scratch_path("huge.toml");
+  { std::ofstream(huge) << "policy = \"" << std::string(10'000'000, 'x') << "\"\n"; }
+  const auto long_value = scratch_path("long.toml");
+  { std::ofstream(long_value) << "policy = \"" << std::string(500'000, 'x') << "\"\n"; }
   const std::vector<std::vector<std::string>> cases = {
       {"--policy", "py4"},
       {"--port", "70000"},
@@ -264,7 +276,12 @@ TEST(ServerProcessTest, RejectsBadInputWithExitCodeTwoAndOneLine) {
       {"--no-such-flag"},
       {"--config", "/nonexistent/convoy.toml"},
       {"--config", bad_config},
+      {"--config", "/dev/zero"},
+      {"--config", malformed},
+      {"--config", huge},
+      {"--config", long_value},
       {"--stats", "/nonexistent/dir/stats.json"},
+      {"--stats", "/dev/full"},
   };
   for (const auto& args : cases) {
     SCOPED_TRACE(args.back());
@@ -274,7 +291,58 @@ TEST(ServerProcessTest, RejectsBadInputWithExitCodeTwoAndOneLine) {
     ASSERT_FALSE(result.err.empty());
     EXPECT_EQ(result.err.find('\n'), result.err.size() - 1) << "more than one line: " << result.err;
     EXPECT_EQ(result.err.rfind("convoy-server: error: ", 0), 0u) << result.err;
+    EXPECT_LT(result.err.size(), 400u);
   }
+}
+
+TEST(ServerProcessTest, ConfigFileErrorsNameTheFileTheLineAndTheKey) {
+  const auto malformed = scratch_path("malformed.toml");
+  { std::ofstream(malformed) << "cpu-threads = 1\npolicy = \"py3\n"; }
+  const auto malformed_run = run_server_to_completion({"--config", malformed});
+  EXPECT_NE(malformed_run.err.find(malformed + ":2: unterminated string"), std::string::npos)
+      << malformed_run.err;
+  const auto unknown = scratch_path("unknown.toml");
+  { std::ofstream(unknown) << "policy = \"py3\"\n\nswitch-intervall = \"5ms\"\n"; }
+  const auto unknown_run = run_server_to_completion({"--config", unknown});
+  EXPECT_NE(unknown_run.err.find(unknown + ":3: unknown option 'switch-intervall'"),
+            std::string::npos)
+      << unknown_run.err;
+}
+
+TEST(ServerProcessTest, AStatsFileIsCheckedAtStartWithoutLeavingAFileBehind) {
+  // The bind fails (no interface has 192.0.2.1) after the stats path was checked.
+  const auto dir = scratch_path("stats-dir");
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  const auto result = run_server_to_completion(
+      {"--bind", "192.0.2.1", "--cpu-threads", "0", "--stats", dir + "/stats.json"});
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_EQ(count_entries(dir), 0) << "a file was left in " << dir;
+  ::rmdir(dir.c_str());
+}
+
+TEST(ServerProcessTest, ReplacesAnExistingStatsFileWhole) {
+  const auto stats_path = scratch_path("stats.json");
+  { std::ofstream(stats_path) << "previous run"; }
+  const auto kept = scratch_path("previous.json");
+  ASSERT_EQ(::link(stats_path.c_str(), kept.c_str()), 0);
+  ServerProcess server({"--cpu-threads", "0", "--stats", stats_path});
+  const auto stats = stop_and_read_stats(server, stats_path);
+  EXPECT_EQ(stats["program"], "convoy-server");
+  // Written to a new file renamed onto the old name: the old file itself is untouched.
+  EXPECT_EQ(read_file(kept), "previous run");
+}
+
+TEST(ServerProcessTest, WarnsOnOneLineWhenListeningBeyondLoopback) {
+  const auto local = run_server_to_completion({"--cpu-threads", "0", "--duration", "100ms"});
+  EXPECT_EQ(local.err.find(" warn"), std::string::npos) << local.err;
+  const auto all =
+      run_server_to_completion({"--bind", "0.0.0.0", "--cpu-threads", "0", "--duration", "100ms"});
+  EXPECT_EQ(all.exit_code, 0) << all.err;
+  const auto warning = all.err.find(" warn");
+  ASSERT_NE(warning, std::string::npos) << all.err;
+  const auto line = all.err.substr(warning, all.err.find('\n', warning) - warning);
+  EXPECT_NE(line.find("every interface"), std::string::npos) << line;
+  EXPECT_EQ(all.err.find(" warn", warning + 1), std::string::npos) << "one line: " << all.err;
 }
 
 TEST(ServerProcessTest, HelpAndVersionExitZero) {

@@ -19,7 +19,8 @@ inline std::uint64_t thread_cpu_ns() noexcept {
 
 /// The CPU-bound workload: recursive fib(depth), computed over and over. Each call costs
 /// `bytecodes_per_call` emulated bytecodes (and so as many check points), as a Python-level
-/// recursive function would. Stops within one call of `stop` becoming true.
+/// recursive function would. Stops within one bytecode of `stop` becoming true (see
+/// PyThread::bytecodes(n, stop)), however many bytecodes a call costs.
 class FibWorkload {
  public:
   FibWorkload(int depth, int bytecodes_per_call) noexcept
@@ -48,9 +49,8 @@ class FibWorkload {
   template <class Policy>
   std::uint64_t fib(PyThread<Policy>& t, int n, const std::atomic<bool>& stop) {
     calls_.store(calls_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    t.bytecodes(bytecodes_per_call_);
+    if (!t.bytecodes(bytecodes_per_call_, stop)) return 0;
     if (n < 2) return static_cast<std::uint64_t>(n);
-    if (stop.load(std::memory_order_relaxed)) return 0;
     const auto result = fib(t, n - 1, stop) + fib(t, n - 2, stop);
     if (n == depth_ && !stop.load(std::memory_order_relaxed))
       last_result_.store(result, std::memory_order_relaxed);

@@ -42,8 +42,29 @@ class PyThread {
       policy_.check_point(state_);
     }
   }
+  /// Like bytecodes(n), but gives up once `stop` is set: looked at before every bytecode, and
+  /// within a long bytecode every kStopSliceTurns spin turns (tens of microseconds), so that a
+  /// stop never waits for more than that much work of this thread. Returns false if it stopped
+  /// early. For loops that must end promptly at shutdown (fib, handler work).
+  bool bytecodes(std::uint64_t n, const std::atomic<bool>& stop) noexcept {
+    for (; n != 0; --n) {
+      for (std::uint32_t left = turns_;;) {
+        if (stop.load(std::memory_order_relaxed)) [[unlikely]]
+          return false;
+        const std::uint32_t slice = left < kStopSliceTurns ? left : kStopSliceTurns;
+        Spinner::spin(slice);
+        left -= slice;
+        if (left == 0) break;
+      }
+      policy_.check_point(state_);
+    }
+    return true;
+  }
   /// One check point without work, what the eval loop does between two opcodes.
   void check_point() noexcept { policy_.check_point(state_); }
+
+  /// The longest spin between two looks at the stop flag in bytecodes(n, stop).
+  static constexpr std::uint32_t kStopSliceTurns = 1u << 16;
 
   /// Py_BEGIN_ALLOW_THREADS f() Py_END_ALLOW_THREADS: releases the lock, calls f (a syscall),
   /// takes the lock again, also when f throws. Returns what f returns.

@@ -25,6 +25,9 @@ struct Config {
   std::chrono::nanoseconds think{0};  ///< closed loop: pause between a reply and the next request
   double rate = 0;                    ///< open loop: requests per second, all connections together
   Arrival arrival = Arrival::kUniform;
+  /// open loop: requests written and not yet answered per connection; past it the client waits
+  /// for replies, so its memory stays bounded whatever the server does
+  unsigned max_in_flight = 1000;
   std::uint64_t seed = 1;                            ///< Poisson arrivals and connection choice
   std::size_t size = 100;                            ///< bytes per message, header included
   std::optional<std::chrono::nanoseconds> duration;  ///< measured time; exactly one of the two

@@ -9,6 +9,7 @@
 #include "convoy/client/config.hpp"
 #include "convoy/client/histogram.hpp"
 #include "convoy/client/runner.hpp"
+#include "convoy/result_file.hpp"
 
 namespace convoy::client {
 
@@ -34,8 +35,21 @@ void write_csv(std::ostream& out, const std::vector<LatencyHistogram>& per_secon
 /// The human-readable summary table.
 void print_summary(std::ostream& out, const Config& config, const RunResult& result);
 
-/// Writes the files asked for by --json, --csv and --hgrm; returns one message per failure.
-std::vector<std::string> write_result_files(const Config& config, const RunResult& result,
-                                            const nlohmann::json& context);
+/// The files asked for by --json, --csv and --hgrm. They are opened before the run, so that a
+/// path that cannot be written is found before anything is measured, and each is written
+/// through a temporary file renamed onto it (convoy::ResultFile). Main thread only.
+class ResultFiles {
+ public:
+  /// Opens every file `config` names; returns one message per file that cannot be written.
+  std::vector<std::string> open(const Config& config);
+  /// Writes the files opened; returns one message per failure.
+  std::vector<std::string> write(const Config& config, const RunResult& result,
+                                 const nlohmann::json& context);
+
+ private:
+  convoy::ResultFile json_;
+  convoy::ResultFile csv_;
+  convoy::ResultFile hgrm_;
+};
 
 }  // namespace convoy::client

@@ -47,10 +47,20 @@ struct RunResult {
   ErrorCounts errors;
   std::uint64_t sent = 0;       ///< measured requests written
   std::uint64_t completed = 0;  ///< measured requests answered correctly (in `latency`)
+  /// Measured requests the schedule asked for and that were never written: held back by
+  /// --max-in-flight until the measured time was over, or not yet written when a connection
+  /// failed or the run was stopped. Not in any histogram.
+  std::uint64_t not_sent = 0;
   std::uint64_t warmup_sent = 0;
   std::uint64_t warmup_completed = 0;
-  double elapsed_s = 0;      ///< measured start to the last measured echo
+  /// The measured time: from the measured start to the end of --duration, or to the last
+  /// measured echo for --count; to the moment of the stop if the run ended early.
+  double elapsed_s = 0;
   double achieved_rate = 0;  ///< completed / elapsed_s
+
+  /// Measured requests written that got no correct echo (lost, timed out, short, corrupted or
+  /// abandoned).
+  std::uint64_t unanswered() const { return sent > completed ? sent - completed : 0; }
 
   /// 0 success, 1 any error (fatal or counted), 130 interrupted.
   int exit_code() const;

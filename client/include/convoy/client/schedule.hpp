@@ -22,6 +22,12 @@ class Schedule {
   /// The intended time of the next arrival; each call advances the schedule.
   std::int64_t next();
 
+  /// How many arrivals after the last one next() returned fall in [from_ns, to_ns): exact for
+  /// uniform arrivals; for Poisson arrivals a draw from the Poisson distribution of that count
+  /// (the gaps are memoryless, so it is distributed as the count next() would have produced).
+  /// Ends the schedule: call next() no more. For the requests a run could not send.
+  std::uint64_t remaining(std::int64_t from_ns, std::int64_t to_ns);
+
  private:
   double period_ns_;
   Arrival arrival_;
@@ -31,6 +37,7 @@ class Schedule {
   double phase_ns_;
   double offset_ns_ = 0;  // Poisson: the running sum of gaps
   std::uint64_t index_ = 0;
+  std::int64_t last_ns_ = 0;  // what next() returned last
 };
 
 }  // namespace convoy::client

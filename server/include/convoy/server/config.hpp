@@ -61,9 +61,9 @@ struct ServerConfig {
   /// eventloop: emulated Python work of one loop iteration, the event loop's own code (CPython
   /// 3.11's asyncio executes about 120 opcodes per turn of BaseEventLoop._run_once).
   std::uint64_t loop_bytecodes = 120;
-  std::size_t max_connections = 1024;  ///< beyond this, new connections are closed at once
-  /// The largest chunk a single recv may return. A peer with more than this pending at once
-  /// (it sent more without reading its echo) has its connection closed.
+  std::size_t max_connections = 1024;    ///< beyond this, new connections are closed at once
+  /// The most a single recv reads, and so the receive buffer of each connection. A peer with
+  /// more pending is read (and echoed) in chunks of this size.
   std::size_t max_message = std::size_t{1} << 20;
   std::chrono::nanoseconds duration{0};  ///< stop by itself after this long; 0 = run until a signal
   std::string stats_path;                ///< write the stats JSON here at exit; "" = don't

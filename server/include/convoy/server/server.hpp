@@ -38,11 +38,12 @@ class StartupError : public std::runtime_error {
 /// blocking region, at most every 0.5 s as poll_interval, then accept in another; start the
 /// connection thread while holding the lock. Finished connection threads are joined there too.
 ///
-/// Shutdown (request_stop, async-signal-safe): the eventfd wakes the accept loop, which leaves
-/// the interpreter; then the listening socket is closed, the fib threads are told to stop, every
-/// connection socket is shut down (a thread blocked in recv/send/poll returns at once), and all
-/// threads are joined. A connection thread closes its socket under `mutex_`, so shutdown never
-/// touches a descriptor number that was closed and reused.
+/// Shutdown (request_stop, async-signal-safe): the fib threads and the handler work are told to
+/// stop (they look between bytecodes, so they let go of the lock within one bytecode), and the
+/// eventfd wakes the accept loop, which leaves the interpreter; then the listening socket is
+/// closed, every connection socket is shut down (a thread blocked in recv/send/poll returns at
+/// once), and all threads are joined. A connection thread closes its socket under `mutex_`, so
+/// shutdown never touches a descriptor number that was closed and reused.
 ///
 /// With `--io-model eventloop` the accept loop and the connection threads give way to one
 /// EventLoop (asyncio's model) run as an emulated `io` thread on the calling thread.
@@ -107,7 +108,7 @@ class Server {
   int wake_fd_ = -1;
   std::uint16_t port_ = 0;
   std::atomic<bool> stop_requested_{false};
-  std::atomic<bool> stopping_{false};  // connection sockets are being shut down
+  std::atomic<bool> stopping_{false};  // stop requested, or connection sockets being shut down
 
   std::vector<std::unique_ptr<gilcore::FibWorkload>> fibs_;
   std::vector<std::thread> fib_threads_;

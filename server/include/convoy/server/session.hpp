@@ -17,18 +17,17 @@ enum class CloseReason {
   eof,           ///< the peer closed its side (also mid-message: an echo server has no framing)
   reset,         ///< the peer went away abruptly (ECONNRESET, EPIPE)
   idle_timeout,  ///< no progress for --idle-timeout
-  oversize,      ///< one recv returned more than --max-message bytes
   shutdown,      ///< the server is stopping
   error,         ///< any other socket error
 };
-inline constexpr std::size_t kCloseReasonCount = 6;
-/// "eof", "reset", "idle_timeout", "oversize", "shutdown", "error".
+inline constexpr std::size_t kCloseReasonCount = 5;
+/// "eof", "reset", "idle_timeout", "shutdown", "error".
 std::string_view to_string(CloseReason reason) noexcept;
 
 /// What one connection's echo loop needs to know.
 struct SessionSettings {
   IoConfig io;
-  std::size_t max_message = std::size_t{1} << 20;
+  std::size_t max_message = std::size_t{1} << 20;  ///< the most one recv reads
   std::uint64_t handler_bytecodes = 20;
 };
 
@@ -51,7 +50,8 @@ int prepare_socket(int fd, const IoConfig& io) noexcept;
 /// `interpreter`: recv (a blocking region) -> handler bytecodes -> sendall (a blocking region
 /// per partial send), with the releases `settings.io` asks for. Returns when the peer leaves,
 /// misbehaves, idles out, or the socket is shut down; `stopping` tells a shutdown from a peer's
-/// close. Network errors end only this loop. The caller owns `fd` and closes it.
+/// close, and the handler work gives up as soon as it is set. Network errors end only this loop.
+/// The caller owns `fd` and closes it.
 SessionStats run_session(gilcore::Interpreter& interpreter, int fd, const SessionSettings& settings,
                          const std::atomic<bool>& stopping);
 

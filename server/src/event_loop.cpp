@@ -19,6 +19,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "sys_result.hpp"
+
 namespace convoy::server {
 namespace {
 
@@ -36,19 +38,9 @@ constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 // A connection's buffer for an unsent echo is given back once drained if it grew beyond this.
 constexpr std::size_t kKeptPendingCapacity = 64 << 10;
 
-// The outcome of one syscall with errno taken right after it: the re-acquisition that follows a
-// blocking region may clobber errno.
-struct SysResult {
-  long value = 0;
-  int error = 0;
-  SteadyClock::time_point at{};  // when the syscall returned
-};
-
-SysResult finish(long value) noexcept { return {value, value < 0 ? errno : 0, SteadyClock::now()}; }
-
-bool would_block(const SysResult& r) noexcept {
-  return r.value < 0 && (r.error == EAGAIN || r.error == EWOULDBLOCK);
-}
+using detail::finish;
+using detail::SysResult;
+using detail::would_block;
 
 CloseReason reason_for(int error) noexcept {
   return error == ECONNRESET || error == EPIPE ? CloseReason::reset : CloseReason::error;

@@ -10,24 +10,16 @@
 #include <limits>
 #include <memory>
 
+#include "sys_result.hpp"
+
 namespace convoy::server {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-// The outcome of one syscall, with errno captured right after it: the lock re-acquisition that
-// follows a blocking region may clobber errno.
-struct SysResult {
-  long value = 0;
-  int error = 0;
-  SteadyClock::time_point at{};  // when the syscall returned
-};
-
-SysResult finish(long value) noexcept { return {value, value < 0 ? errno : 0, SteadyClock::now()}; }
-
-bool would_block(const SysResult& r) noexcept {
-  return r.value < 0 && (r.error == EAGAIN || r.error == EWOULDBLOCK);
-}
+using detail::finish;
+using detail::SysResult;
+using detail::would_block;
 
 int poll_timeout_ms(std::chrono::nanoseconds timeout) noexcept {
   if (timeout.count() <= 0) return -1;

@@ -104,6 +104,9 @@ TEST(EventLoopProcessTest, AbruptClosesAndResetsEndOnlyThatConnection) {
   ASSERT_EQ(survivor.echo(pattern(64 << 10)), pattern(64 << 10));
   Client newcomer(server.port());
   ASSERT_EQ(newcomer.echo("after"), "after");
+  // The listener and the two connections left: the loop ends the others when it next looks.
+  EXPECT_TRUE(eventually([&] { return count_sockets(server.pid()) == 1 + 2; }, 5s * kSlowdown))
+      << count_sockets(server.pid()) << " sockets open";
   const auto stats = stop_and_read_stats(server, stats_path);
   EXPECT_EQ(closed(stats, "reset") + closed(stats, "eof"), 2u) << stats["connections"].dump();
   EXPECT_EQ(closed(stats, "shutdown"), 2u);

@@ -325,6 +325,21 @@ int count_entries(const std::string& dir) {
   return n;
 }
 
+int count_sockets(pid_t pid) {
+  const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return -1;
+  int n = 0;
+  while (const dirent* e = ::readdir(d)) {
+    char target[64] = {};
+    const std::string link = dir + "/" + e->d_name;
+    const ssize_t len = ::readlink(link.c_str(), target, sizeof target - 1);
+    if (len > 0 && std::strncmp(target, "socket:", 7) == 0) ++n;
+  }
+  ::closedir(d);
+  return n;
+}
+
 nlohmann::json stop_and_read_stats(ServerProcess& server, const std::string& stats_path,
                                    std::chrono::milliseconds within) {
   server.signal(SIGTERM);

@@ -113,6 +113,9 @@ std::string pattern(std::size_t n, std::uint32_t seed = 1);
 /// Number of entries in a directory (/proc/PID/task, /proc/PID/fd); -1 if it cannot be read.
 int count_entries(const std::string& dir);
 
+/// How many sockets process `pid` has open (its /proc/PID/fd links to "socket:[...]").
+int count_sockets(pid_t pid);
+
 /// The whole file; throws if it cannot be read.
 std::string read_file(const std::string& path);
 

@@ -1,22 +1,32 @@
 #!/usr/bin/env bash
 # The same client against real interpreters: a threaded echo server with N fib threads written
-# in Python (run by every Python found: python3, pypy3, python2) and in Ruby, next to
-# convoy-server with the policy that emulates it (the one whose `emulates` in
-# convoy-server --list-policies names the interpreter). Prints real and emulated percentiles
-# side by side and writes everything under results/reference-<time>-<suffix>/. With
-# --io-model eventloop, every Python 3 runs an asyncio echo server instead, next to
-# convoy-server --io-model eventloop.
+# in Python (run by every Python found) and in Ruby, next to convoy-server with the policy that
+# emulates it (the one whose `emulates` in convoy-server --list-policies names the interpreter's
+# family: CPython 2, CPython 3, free-threaded, PyPy, Ruby). Interpreters are found on PATH and in
+# pyenv, rbenv, asdf, uv and conda (scripts/lib/interpreters.sh), or named with --interpreter.
+# Prints real and emulated percentiles side by side and writes everything under
+# results/reference-<time>-<suffix>/. With --io-model eventloop, every Python 3 runs an asyncio
+# echo server instead, next to convoy-server --io-model eventloop.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 source "$CONVOY_ROOT/scripts/lib/run.sh"
+source "$CONVOY_ROOT/scripts/lib/interpreters.sh"
 
 usage() {
   cat <<USAGE
 usage: scripts/reference.sh [options]       (--name value or --name=value)
-  --interpreters L  which to try (default "python3 pypy3 python2 ruby"; missing ones are skipped);
-                    python3.N names a CPython found on PATH or under pyenv
+  --interpreters L  which of the interpreters found to measure (default all): all, python (every
+                    CPython), python2, python3, pypy, pypy3, ruby, or a version label or its
+                    prefix (python3.11, python3.13.0t, pypy3.9); several, separated by , or space
+  --interpreter LABEL=PATH   measure the interpreter at PATH as LABEL (repeatable); given alone,
+                    only these are measured
+  --list            print the interpreters found (label, version, path, emulating policy) and exit
   --io-model M      threads (default) or eventloop: an asyncio echo server under each Python 3,
                     beside convoy-server --io-model eventloop
+  --switch-interval D   sys.setswitchinterval in every Python 3 and --switch-interval in
+                    convoy-server (default: each side's own, 5ms)
+  --check-interval N    sys.setcheckinterval in every Python 2 and --check-interval in
+                    convoy-server (default: each side's own, 100)
   --duration D      measured time per run (default 4s)
   --cpu-threads N   fib threads in each server (default 1)
   --fib-depth N     depth of the real fib threads (default 20)
@@ -27,28 +37,17 @@ usage: scripts/reference.sh [options]       (--name value or --name=value)
 USAGE
 }
 
-# interpreter -> the executable, the echo server, and how an emulating policy names it.
-resolve() {
-  case "$1" in
-    python3) exe=/usr/bin/python3; [[ -x $exe ]] || exe=$(command -v python3 || true); script=echo_server.py family="CPython 3" ;;
-    python3.[0-9]*)
-      exe=$(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/*/bin/"$1" 2>/dev/null | tail -n 1 || true)
-      [[ -n "$exe" ]] || exe=$(command -v "$1" || true)
-      script=echo_server.py family="CPython 3" ;;
-    pypy3) exe=$(command -v pypy3 || true) script=echo_server.py family="PyPy" ;;
-    python2) exe=$(command -v python2 || command -v python2.7 || true) script=echo_server.py family="CPython 2" ;;
-    ruby) exe=$(command -v ruby || true) script=echo_server.rb family="Ruby" ;;
-    *) return 1 ;;
-  esac
-}
-
-interpreters="python3 pypy3 python2 ruby" duration=4s cpu_threads=1 fib_depth=20 think=2ms
-server_cpus="" client_cpus="" out="" build=1 io_model=threads
+interpreters="" explicit=() list_only=0 duration=4s cpu_threads=1 fib_depth=20 think=2ms
+server_cpus="" client_cpus="" out="" build=1 io_model=threads switch_interval="" check_interval=""
 split_options "$@"
 set -- "${OPTIONS[@]}"
 while (($#)); do
   case "$1" in
     --interpreters) need "$@"; interpreters=$2; shift 2 ;;
+    --interpreter) need "$@"; explicit+=("$2"); shift 2 ;;
+    --list) list_only=1; shift ;;
+    --switch-interval) need "$@"; switch_interval=$2; shift 2 ;;
+    --check-interval) need "$@"; check_interval=$2; shift 2 ;;
     --duration) need "$@"; duration=$2; shift 2 ;;
     --cpu-threads) need "$@"; cpu_threads=$2; shift 2 ;;
     --fib-depth) need "$@"; fib_depth=$2; shift 2 ;;
@@ -63,23 +62,56 @@ while (($#)); do
   esac
 done
 interpreters=${interpreters//,/ }
+# --interpreter alone measures just those; otherwise every interpreter found that a selector picks.
+if [[ -z "${interpreters// /}" ]]; then
+  ((${#explicit[@]} > 0)) || interpreters=all
+fi
+for selector in $interpreters; do
+  valid_interpreter_selector "$selector" ||
+    die "unknown interpreter '$selector' (all, python, python2, python3, pypy, pypy3, ruby or a version such as python3.11)"
+done
+for pair in ${explicit[@]+"${explicit[@]}"}; do
+  [[ "$pair" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*=.+ ]] ||
+    die "--interpreter needs LABEL=PATH (a label of letters, digits and ._+-), not '$pair'"
+  exe=${pair#*=}
+  [[ -x "$exe" && ! -d "$exe" ]] || die "--interpreter ${pair%%=*}: '$exe' is not an executable file"
+done
 check_duration --duration "$duration"
 check_duration --think "$think"
+[[ -z "$switch_interval" ]] || check_duration --switch-interval "$switch_interval"
+[[ -z "$check_interval" ]] || check_count --check-interval "$check_interval"
+[[ -z "$check_interval" || "$check_interval" -gt 0 ]] || die "--check-interval must be at least 1"
 check_count --cpu-threads "$cpu_threads"
 check_count --fib-depth "$fib_depth"
 check_cpus --server-cpus "$server_cpus"
 [[ "$io_model" == threads || "$io_model" == eventloop ]] || die "--io-model must be threads or eventloop, not '$io_model'"
 check_cpus --client-cpus "$client_cpus"
-for interp in $interpreters; do
-  resolve "$interp" || die "unknown interpreter '$interp' (python3, pypy3, python2 or ruby)"
-done
-[[ -n "${interpreters// /}" ]] || die "--interpreters is empty"
 SERVER_CPUS=$server_cpus CLIENT_CPUS=$client_cpus
 
 if ((build)); then build_release; else find_binaries || die "no binaries found; build them or drop --no-build"; fi
+policies_json=$(list_policies "$SERVER_BIN" --json) || die "$SERVER_BIN cannot list its policies"
+find_interpreters "$interpreters" ${explicit[@]+"${explicit[@]}"}
+((${#INTERP_LABEL[@]} > 0)) || die "no interpreter found that '${interpreters:-${explicit[*]}}' picks (see --list)"
+
+# The policy that emulates an interpreter family, or nothing.
+emulating_policy() {
+  local family=$1
+  [[ "$family" != "CPython free-threaded" ]] || family=free-threaded
+  cdata emulating <(printf '%s\n' "$policies_json") "$family" || true
+}
+
+if ((list_only)); then
+  printf 'label\tversion\tpath\temulated by\n'
+  for i in "${!INTERP_LABEL[@]}"; do
+    printf '%s\t%s\t%s\t%s\n' "${INTERP_LABEL[$i]}" "${INTERP_VERSION[$i]}" "${INTERP_PATH[$i]}" \
+      "$(emulating_policy "${INTERP_FAMILY[$i]}")"
+  done
+  exit 0
+fi
+
 out=${out:-$(new_results_dir reference)}
 mkdir -p "$out/points"
-list_policies "$SERVER_BIN" --json >"$out/policies.json" || die "$SERVER_BIN cannot list its policies"
+printf '%s\n' "$policies_json" >"$out/policies.json"
 timeout=$(cdata seconds --ceil "$duration" 40s)
 # shellcheck disable=SC2034 # passed by name
 client_args=(--mode closed --size 100 --think "$think" --duration "$duration" --warmup 0.5s
@@ -92,45 +124,45 @@ emulated() {
   cdata params "$dir" kind=emulated "policy=$1" "cpu_threads=$cpu_threads" "io_model=$io_model"
   # shellcheck disable=SC2034 # passed by name
   local server_cmd=("$SERVER_BIN" --port 0 --stats "$dir/server.json" --policy "$1" --cpu-threads "$cpu_threads"
-    --io-model "$io_model")
+    --io-model "$io_model" ${switch_interval:+--switch-interval "$switch_interval"}
+    ${check_interval:+--check-interval "$check_interval"})
   printf 'reference: convoy %-8s ... ' "$1" >&2
   measure_local "$dir" "$timeout" server_cmd client_args >&2 || true
 }
 
 order=0
-for interp in $interpreters; do
-  resolve "$interp"
+for i in "${!INTERP_LABEL[@]}"; do
+  interp=${INTERP_LABEL[$i]} exe=${INTERP_PATH[$i]} family=${INTERP_FAMILY[$i]} version=${INTERP_VERSION[$i]}
+  script=echo_server.py
+  [[ "$family" != Ruby ]] || script=echo_server.rb
   if [[ "$io_model" == eventloop ]]; then
     # asyncio's event loop, in every Python 3; the others have no twin of this model.
-    if [[ "$interp" != python3* && "$interp" != pypy3 ]]; then
+    if [[ "$family" == Ruby || "$family" == "CPython 2" ]]; then
       note "$interp: no asyncio echo server for --io-model eventloop, skipped"
       continue
     fi
     script=echo_asyncio.py
   fi
-  if [[ -z "$exe" ]]; then
-    note "$interp: not installed, skipped"
-    continue
+  # The intervals go to the interpreters that have them: sys.setswitchinterval from 3.2 on (and
+  # PyPy 3), sys.setcheckinterval in 2.x.
+  real_args=()
+  if [[ -n "$switch_interval" && "$family" != Ruby && "$family" != "CPython 2" ]]; then
+    real_args+=(--switch-interval "$(cdata seconds "$switch_interval")")
   fi
-  # A shim on PATH (pyenv's, say) may name an interpreter that is not really there.
-  if ! version=$("$exe" --version 2>&1); then
-    note "$interp: $exe does not run (${version%%$'\n'*}), skipped"
-    continue
-  fi
-  version=${version%%$'\n'*}
-  policy=$(cdata emulating "$out/policies.json" "$family" || true)
+  [[ -z "$check_interval" || "$family" != "CPython 2" ]] || real_args+=(--check-interval "$check_interval")
+  policy=$(emulating_policy "$family")
   order=$((order + 1))
   dir="$out/points/real-$interp"
-  cdata params "$dir" kind=real "interpreter=$interp" "version=$version" "cpu_threads=$cpu_threads" \
-    "order=$order" "emulated_by=$policy" "io_model=$io_model"
+  cdata params "$dir" kind=real "interpreter=$interp" "version=$version" "path=$exe" \
+    "cpu_threads=$cpu_threads" "order=$order" "emulated_by=$policy" "io_model=$io_model"
   # shellcheck disable=SC2034 # passed by name
   server_cmd=("$exe" "$CONVOY_ROOT/scripts/reference/$script" --port 0 --cpu-threads "$cpu_threads"
-    --fib-depth "$fib_depth")
-  printf 'reference: %-8s (%s) ... ' "$interp" "$version" >&2
+    --fib-depth "$fib_depth" ${real_args[@]+"${real_args[@]}"})
+  printf 'reference: %-14s (%s) ... ' "$interp" "$version" >&2
   measure_local "$dir" "$timeout" server_cmd client_args --no-stats >&2 || true
   [[ -z "$policy" ]] || emulated "$policy"
 done
-((order > 0)) || die "none of the interpreters ($interpreters) is installed"
+((order > 0)) || die "none of the interpreters found can run this model (--io-model $io_model)"
 
 echo
 cdata reference "$out"

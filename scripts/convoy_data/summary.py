@@ -60,7 +60,16 @@ def _ms(point, key):
 
 
 _REFERENCE_HEADER = ("interpreter", "version", "real_p50_ms", "real_p90_ms", "real_p99_ms", "policy",
-                     "emulated_p50_ms", "emulated_p90_ms", "emulated_p99_ms")
+                     "emulated_p50_ms", "emulated_p90_ms", "emulated_p99_ms", "real_mean_ms",
+                     "emulated_mean_ms", "mean_ratio")
+
+
+def _ratio(emulated, real):
+    """emulated/real of two '1.234' cells, or '-' when either is not a number."""
+    try:
+        return f"{float(emulated) / float(real):.2f}"
+    except (TypeError, ValueError, ZeroDivisionError):
+        return "-"
 
 
 def reference_rows(out):
@@ -77,21 +86,26 @@ def reference_rows(out):
         emulated = points.load_json(os.path.join(out, "points", f"emulated-{policy}", "point.json")) \
             if policy else None
         keys = ("p50_us", "p90_us", "p99_us")
+        real_mean = _ms(real, "mean_us")
+        emulated_mean = _ms(emulated, "mean_us") if policy else "-"
         rows.append([params.get("interpreter", "?"), params.get("version", "?")]
                     + [_ms(real, k) for k in keys] + [policy or "(none)"]
-                    + [_ms(emulated, k) if policy else "-" for k in keys])
+                    + [_ms(emulated, k) if policy else "-" for k in keys]
+                    + [real_mean, emulated_mean, _ratio(emulated_mean, real_mean)])
     return rows
 
 
 def write_reference_table(out):
-    """OUT/table.tsv, and the table as text."""
+    """OUT/table.tsv, and the table as text (the ratio is emulated/real of the means)."""
     rows = reference_rows(out)
     with open(os.path.join(out, "table.tsv"), "w", encoding="utf-8") as f:
         for row in [_REFERENCE_HEADER] + rows:
             f.write("\t".join(str(c) for c in row) + "\n")
-    lines = [f"{'interp':<8} {'version':<22} {'p50 ms':>9} {'p90 ms':>9} {'p99 ms':>9}   "
-             f"{'emulated':<8} {'p50 ms':>9} {'p90 ms':>9} {'p99 ms':>9}"]
+    width = max([len("interp")] + [len(str(r[0])) for r in rows])
+    lines = [f"{'interp':<{width}} {'version':<22} {'p50 ms':>9} {'p90 ms':>9} {'p99 ms':>9} "
+             f"{'mean ms':>9}   {'emulated':<8} {'p50 ms':>9} {'p90 ms':>9} {'p99 ms':>9} "
+             f"{'mean ms':>9} {'ratio':>6}"]
     for r in rows:
-        lines.append(f"{r[0]:<8} {r[1][:22]:<22} {r[2]:>9} {r[3]:>9} {r[4]:>9}   "
-                     f"{r[5]:<8} {r[6]:>9} {r[7]:>9} {r[8]:>9}")
+        lines.append(f"{r[0]:<{width}} {r[1][:22]:<22} {r[2]:>9} {r[3]:>9} {r[4]:>9} {r[9]:>9}   "
+                     f"{r[5]:<8} {r[6]:>9} {r[7]:>9} {r[8]:>9} {r[10]:>9} {r[11]:>6}")
     return "\n".join(lines)

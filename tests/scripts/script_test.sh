@@ -163,13 +163,51 @@ SWEEP
     expect_png "$tmp/demo/latency-percentiles.png"
     ;;
   reference-python3)
-    "$root/scripts/reference.sh" --interpreters python3 --duration 1s --no-build --out "$tmp/ref" >"$tmp/log" 2>&1 ||
+    "$root/scripts/reference.sh" --interpreter python3=/usr/bin/python3 --duration 1s --no-build \
+      --out "$tmp/ref" >"$tmp/log" 2>&1 ||
       fail "reference.sh failed: $(cat "$tmp/log")"
     row=$(grep '^python3' "$tmp/ref/table.tsv" || true)
     [[ -n "$row" ]] || fail "no python3 row: $(cat "$tmp/log")"
     IFS=$'\t' read -r -a cells <<<"$row"
     [[ "${cells[2]}" =~ ^[0-9.]+$ && "${cells[6]}" =~ ^[0-9.]+$ ]] || fail "incomplete row: $row"
     [[ -n "${cells[5]}" && "${cells[5]}" != "(none)" ]] || fail "no emulating policy for python3: $row"
+    ;;
+  reference-discovery)
+    # Interpreters under pyenv, asdf, uv and conda are found; shims and ones that do not run
+    # are not measured; two paths to one file count once; a version label picks one.
+    home="$tmp/home" py=/usr/bin/python3
+    wrapper() { mkdir -p "$(dirname "$1")"; printf '#!/bin/sh\nexec %s "$@"\n' "$2" >"$1"; chmod +x "$1"; }
+    wrapper "$home/.pyenv/versions/3.99.0/bin/python" "$py"
+    wrapper "$home/.pyenv/versions/3.96.0/bin/python" "$py"
+    wrapper "$home/.asdf/installs/python/3.98.0/bin/python" "$py"
+    wrapper "$home/.local/share/uv/python/cpython-3.97.0-linux/bin/python3" "$py"
+    wrapper "$home/miniconda3/envs/lab/bin/python" "$py"
+    mkdir -p "$home/.pyenv/versions/2.0.broken/bin" "$home/.pyenv/shims" "$home/bin"
+    printf '#!/bin/sh\necho "pyenv: version not installed" >&2\nexit 127\n' >"$home/.pyenv/versions/2.0.broken/bin/python"
+    cp "$home/.pyenv/versions/2.0.broken/bin/python" "$home/.pyenv/shims/python3"
+    chmod +x "$home/.pyenv/versions/2.0.broken/bin/python" "$home/.pyenv/shims/python3"
+    ln -s "$home/.pyenv/versions/3.99.0/bin/python" "$home/bin/python3"
+    env -u PYENV_ROOT -u CONDA_PREFIX -u UV_PYTHON_INSTALL_DIR -u ASDF_DATA_DIR -u XDG_DATA_HOME \
+      HOME="$home" PATH="$home/.pyenv/shims:$home/bin:/usr/bin:/bin" \
+      "$root/scripts/reference.sh" --list --no-build --interpreters python >"$tmp/list" 2>"$tmp/err" ||
+      fail "reference.sh --list failed: $(cat "$tmp/err")"
+    for dir in bin/python3 .pyenv/versions/3.96.0/bin/python .asdf/installs/python/3.98.0/bin/python \
+      .local/share/uv/python/cpython-3.97.0-linux/bin/python3 miniconda3/envs/lab/bin/python; do
+      grep -qF "$home/$dir" "$tmp/list" || fail "$dir not found: $(cat "$tmp/list" "$tmp/err")"
+    done
+    # Each wraps /usr/bin/python3: one version, six paths, six labels told apart.
+    [[ $(grep -c "^python$($py -c 'import platform; print(platform.python_version())')"'\(-[0-9]\)\?'$'\t''CPython' "$tmp/list") == 6 ]] ||
+      fail "not six labelled rows: $(cat "$tmp/list")"
+    # bin/python3 is a link to pyenv's 3.99.0: one file, listed once, under the first path found.
+    ! grep -q "shims\|3.99.0" "$tmp/list" || fail "a shim or a second path to one file was listed: $(cat "$tmp/list")"
+    grep -q "2.0.broken/bin/python does not run (pyenv: version not installed), skipped" "$tmp/err" ||
+      fail "no note about the interpreter that does not run: $(cat "$tmp/err")"
+    awk -F'\t' 'NR > 1 && $4 != "py3" { bad = 1 } END { exit bad }' "$tmp/list" ||
+      fail "a CPython 3 not emulated by py3: $(cat "$tmp/list")"
+    # --interpreter alone measures just that one, under its label.
+    "$root/scripts/reference.sh" --list --no-build --interpreter mine="$py" >"$tmp/one" 2>&1 ||
+      fail "--interpreter failed: $(cat "$tmp/one")"
+    [[ $(tail -n +2 "$tmp/one" | cut -f1) == mine ]] || fail "not just 'mine': $(cat "$tmp/one")"
     ;;
   help)
     # --help has no side effects: nothing installed, built or started, no results directory.
@@ -211,6 +249,8 @@ no such sweep file|$root/scripts/sweep.sh $tmp/missing.sh
 modes: 'half-open' is not one of closed, open|$root/scripts/sweep.sh $tmp/bad-sweep.sh
 unknown policy 'nosuch'|$root/scripts/sweep.sh $tmp/bad-policy.sh
 unknown interpreter 'perl'|$root/scripts/reference.sh --interpreters=python3,perl
+needs LABEL=PATH|$root/scripts/reference.sh --interpreter /usr/bin/python3
+is not an executable file|$root/scripts/reference.sh --interpreter=x=/nonexistent/python
 is not a duration|$root/scripts/reference.sh --duration=1
 must be a positive whole number|$root/scripts/bench-client.sh abc
 must be a positive whole number|$root/scripts/bench-client.sh --rounds=0
@@ -235,7 +275,7 @@ CASES
     interrupt "$tmp/sweep.log" TERM "$tmp/sweep/points/py3/server.out" \
       "$root/scripts/sweep.sh" "$tmp/long.sh" --no-build --out "$tmp/sweep"
     interrupt "$tmp/ref.log" TERM "$tmp/ref/points/real-python3/server.out" \
-      "$root/scripts/reference.sh" --interpreters python3 --duration 30s --no-build --out "$tmp/ref"
+      "$root/scripts/reference.sh" --interpreter python3=/usr/bin/python3 --duration 30s --no-build --out "$tmp/ref"
     ;;
   docker-backend)
     # demo.sh --docker against a stand-in docker client that runs the programs here.
@@ -258,7 +298,7 @@ CASES
     [[ "${dirs[0]}" == "$root/results/script-test-"* ]] || fail "not under results/: ${dirs[0]}"
     ;;
   reference-eventloop)
-    "$root/scripts/reference.sh" --interpreters python3 --io-model eventloop --duration 1s --no-build \
+    "$root/scripts/reference.sh" --interpreter python3=/usr/bin/python3 --io-model eventloop --duration 1s --no-build \
       --out "$tmp/ref" >"$tmp/log" 2>&1 || fail "reference.sh failed: $(cat "$tmp/log")"
     row=$(awk -F'\t' '$1 == "python3"' "$tmp/ref/table.tsv")
     [[ -n "$row" ]] || fail "no python3 row: $(cat "$tmp/log")"

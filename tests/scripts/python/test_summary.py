@@ -34,10 +34,18 @@ class ReferenceTest(TempDirTest):
                           "emulated_by": ""}, ok)
         put("real-python3", {"kind": "real", "interpreter": "python3", "version": "Python 3.11",
                              "order": 1, "emulated_by": "py3"}, ok)
+        put("real-python2.7.18", {"kind": "real", "interpreter": "python2.7.18", "order": 3,
+                                  "version": "CPython 2.7.18", "emulated_by": "py2"},
+            {"status": "ok", "client": client_results(p50=100, p99=300)})
         put("emulated-py3", {"kind": "emulated", "policy": "py3"}, {"status": "failed", "error": "x"})
+        put("emulated-py2", {"kind": "emulated", "policy": "py2"},
+            {"status": "ok", "client": client_results(p50=150, p99=300)})
         lines = summary.write_reference_table(self.dir).splitlines()
-        self.assertRegex(lines[1], r"^python3 +Python 3.11 +8\.000 +12\.000 +16\.000 +py3 +failed")
-        self.assertRegex(lines[2], r"^ruby .* \(none\) +- +- +-$")
+        self.assertRegex(lines[1],
+                         r"^python3 +Python 3.11 +8\.000 +12\.000 +16\.000 +9\.600 +py3 +failed")
+        self.assertRegex(lines[2], r"^ruby .* \(none\) +- +- +- +- +-$")
+        # Means 0.120 and 0.180 ms: the emulated one is 1.5 times the real one.
+        self.assertRegex(lines[3], r"^python2\.7\.18 +CPython 2\.7\.18 .* py2 .* 0\.180 +1\.50$")
         with open(self.path("table.tsv"), encoding="utf-8") as f:
             tsv = [line.rstrip("\n").split("\t") for line in f]
         self.assertEqual(tsv[0][:3], ["interpreter", "version", "real_p50_ms"])

@@ -9,7 +9,7 @@ import math
 import os
 import sys
 
-from . import apt, bench, checks, plots, points, policies, summary, sweep, units
+from . import apt, bench, checks, plots, points, policies, seed, summary, sweep, units
 from . import rows as rows_mod
 
 
@@ -98,6 +98,13 @@ def _emulating(a):
     return 0 if name else 1
 
 
+def _policy_family(a):
+    family = policies.family_of(policies.load(a.policies), a.policy)
+    if family:
+        print(family)
+    return 0 if family else 1
+
+
 def _report(problems, text=""):
     for p in problems:
         print(p, file=sys.stderr)
@@ -133,6 +140,11 @@ _COMMANDS = {
                 [("durations", {"nargs": "+"}), ("--ceil", {"action": "store_true"})]),
     "emulating": (_emulating, "the policy that emulates an interpreter family",
                   [("policies", {}), ("family", {})]),
+    "policy-family": (_policy_family, "the interpreter family a policy is the emulation of",
+                      [("policies", {}), ("policy", {})]),
+    "seed": (lambda a: print(seed.table(a.out, a.messages)) or 0,
+             "the seed experiment's table: done in X s beside the blog's figures",
+             [("out", {}), ("--messages", {"type": int, "default": 1000})]),
     "apt-source": (lambda a: print("\n".join(apt.sources(a.suite)[:1])) or 0,
                    "the archive the host's apt uses for a suite", [("suite", {})]),
     "bench-round": (lambda a: print(bench.round_line(a.work, a.n)) or 0, "one floor round",

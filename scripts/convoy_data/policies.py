@@ -73,3 +73,12 @@ def emulating(policies, family):
         if any(pattern.search(str(text)) for text in texts):
             return policy["name"]
     return None
+
+
+# The interpreter families scripts/reference.sh tells apart, as an emulating policy names them.
+FAMILIES = ("CPython 2", "CPython 3", "free-threaded", "PyPy", "Ruby")
+
+
+def family_of(policies, name):
+    """The family that policy `name` is the emulating policy of ('CPython 3' for py3), or None."""
+    return next((f for f in FAMILIES if emulating(policies, f) == name), None)

@@ -209,11 +209,25 @@ SWEEP
       fail "--interpreter failed: $(cat "$tmp/one")"
     [[ $(tail -n +2 "$tmp/one" | cut -f1) == mine ]] || fail "not just 'mine': $(cat "$tmp/one")"
     ;;
+  seed-experiment)
+    # The blog's experiment, small: a done-in row per emulated policy and per real Python.
+    "$root/scripts/seed-experiment.sh" --messages 60 --policies py2,py3 --interpreters "" \
+      --interpreter python3=/usr/bin/python3 --no-build --out "$tmp/seed" >"$tmp/log" 2>&1 ||
+      fail "seed-experiment.sh failed: $(cat "$tmp/log")"
+    for name in py2 py3 python3; do
+      grep -qE "^$name +(emulated|real) +[0-9]+\.[0-9]+ s " "$tmp/seed/table.txt" ||
+        fail "no done-in row for $name: $(cat "$tmp/log")"
+    done
+    grep -qE '^py3 .* 10\.14 s$' "$tmp/seed/table.txt" || fail "py3 not beside the blog's 10.14 s: $(cat "$tmp/log")"
+    [[ $(get "$tmp/seed/points/emulated-py3/point.json" client.results.requests.completed) == 60 ]] ||
+      fail "py3 did not answer all 60 messages"
+    grep -q "Why these are not the blog's numbers" "$tmp/seed/table.txt" || fail "no explanation"
+    ;;
   help)
     # --help has no side effects: nothing installed, built or started, no results directory.
     fake_tools
     before=$(ls -A "$root/results" 2>/dev/null || true)
-    for s in demo.sh docker-demo.sh sweep.sh reference.sh plot.sh bench-client.sh docker-smoke.sh \
+    for s in demo.sh docker-demo.sh sweep.sh reference.sh seed-experiment.sh plot.sh bench-client.sh docker-smoke.sh \
       install-deps.sh test.sh convoy-data; do
       "$root/scripts/$s" --help >"$tmp/out" 2>&1 || fail "$s --help failed: $(cat "$tmp/out")"
       grep -qiE 'usage|scripts/' "$tmp/out" || fail "$s --help printed no usage: $(cat "$tmp/out")"
@@ -252,6 +266,9 @@ unknown interpreter 'perl'|$root/scripts/reference.sh --interpreters=python3,per
 needs LABEL=PATH|$root/scripts/reference.sh --interpreter /usr/bin/python3
 is not an executable file|$root/scripts/reference.sh --interpreter=x=/nonexistent/python
 is not a duration|$root/scripts/reference.sh --duration=1
+--messages must be at least 1|$root/scripts/seed-experiment.sh --messages 0
+unknown policy 'bogus'|$root/scripts/seed-experiment.sh --policies py3,bogus
+unknown interpreter 'perl'|$root/scripts/seed-experiment.sh --interpreters perl
 must be a positive whole number|$root/scripts/bench-client.sh abc
 must be a positive whole number|$root/scripts/bench-client.sh --rounds=0
 unknown option '--frob'|$root/scripts/docker-smoke.sh --frob

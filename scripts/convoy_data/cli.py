@@ -9,7 +9,7 @@ import math
 import os
 import sys
 
-from . import apt, bench, checks, plots, points, policies, seed, summary, sweep, units
+from . import apt, bench, checks, fidelity, plots, points, policies, seed, summary, sweep, units
 from . import rows as rows_mod
 
 
@@ -98,6 +98,18 @@ def _emulating(a):
     return 0 if name else 1
 
 
+def _fidelity_plan(a):
+    values = fidelity.read_settings(a.scenarios)
+    if a.check:
+        return 0
+    interpreters = fidelity.read_interpreters(a.interpreters)
+    the_plan = fidelity.plan(values, interpreters, a.root, a.server_bin, a.out)
+    if not the_plan["runs"]:
+        raise ValueError("no run to make: no interpreter found has an emulating policy")
+    print("\n".join(fidelity.write_plan(a.out, the_plan)))
+    return 0
+
+
 def _policy_family(a):
     family = policies.family_of(policies.load(a.policies), a.policy)
     if family:
@@ -140,6 +152,13 @@ _COMMANDS = {
                 [("durations", {"nargs": "+"}), ("--ceil", {"action": "store_true"})]),
     "emulating": (_emulating, "the policy that emulates an interpreter family",
                   [("policies", {}), ("family", {})]),
+    "fidelity-plan": (_fidelity_plan, "the runs of a fidelity matrix: validate or write them", [
+        ("scenarios", {}), ("--interpreters", {}), ("--root", {}), ("--server-bin", {}),
+        ("--out", {}), ("--check", {"action": "store_true"})]),
+    "fidelity-report": (lambda a: print(fidelity.write_report(a.out)) or 0,
+                        "fidelity.csv and the table of a fidelity matrix", [("out", {})]),
+    "fidelity-plot": (lambda a: print(f"wrote {fidelity.plot_cdfs(a.out, a.png)}") or 0,
+                      "real against emulated CDFs, a panel per scenario", [("out", {}), ("png", {})]),
     "policy-family": (_policy_family, "the interpreter family a policy is the emulation of",
                       [("policies", {}), ("policy", {})]),
     "seed": (lambda a: print(seed.table(a.out, a.messages)) or 0,

@@ -292,7 +292,10 @@ TEST(EventLoopTest, LoopAndHandlerBytecodesAreSpentHoldingTheLock) {
     run.start();
     run.ping_pong(0, 10);
     const auto& stats = run.stop();
-    EXPECT_EQ(run.io_counters().periodic_releases, 100 * stats.iterations);
+    // Every turn spends its bytecodes, but the one the stop interrupts may spend fewer.
+    const auto releases = run.io_counters().periodic_releases;
+    EXPECT_LE(releases, 100 * stats.iterations);
+    EXPECT_GE(releases, 100 * (stats.iterations - 1));
   }
   {
     LoopRun run({.handler_bytecodes = 10100, .loop_bytecodes = 0, .lock = py2});

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# The fidelity matrix: for every scenario of a scenario file (default configs/fidelity/default.sh)
+# and every interpreter found that a policy emulates (scripts/lib/interpreters.sh: CPython 2 ->
+# py2, CPython 3 -> py3, free-threaded -> none, PyPy, Ruby once their policies exist), the same
+# client against the real interpreter's echo server and against convoy-server with the emulating
+# policy, runs interleaved (real, emulated, emulated, real, ...) over the repetitions so that the
+# machine's drift hits both sides. Prints a table per scenario and interpreter (real and emulated
+# p50, p90, p99, mean, the ratio of means, the Kolmogorov-Smirnov distance, a verdict against the
+# tolerance) and writes fidelity.csv and fidelity.png (CDFs) under results/fidelity-<time>-<suffix>/.
+# A rerun with --out of an earlier run measures only what is missing or failed.
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+source "$CONVOY_ROOT/scripts/lib/run.sh"
+source "$CONVOY_ROOT/scripts/lib/interpreters.sh"
+
+usage() {
+  cat <<USAGE
+usage: scripts/fidelity.sh [SCENARIO_FILE] [options]      (--name value or --name=value)
+  SCENARIO_FILE     the scenarios (default configs/fidelity/default.sh; configs/fidelity/quick.sh
+                    is a small one); it sets cpu_threads, think, switch_interval, size (lists) and
+                    duration, warmup, repetitions, tolerance, reply_timeout, fib_depth
+  --interpreters L  which interpreters, as scripts/reference.sh takes them (default all)
+  --interpreter LABEL=PATH   one more interpreter (repeatable); given alone, only these
+  --server-cpus L / --client-cpus L   pin the servers / the client (CPU lists such as 0 or 0-1)
+  --out DIR         results directory (default results/fidelity-<time>-<suffix>); an earlier
+                    run's directory is completed, not redone
+  --dry-run         print the runs and exit
+  --no-plot         no fidelity.png
+  --no-build        use existing binaries
+USAGE
+}
+
+scenario_file="" interpreters="" explicit=() server_cpus="" client_cpus="" out="" build=1
+dry_run=0 plot=1
+split_options "$@"
+set -- "${OPTIONS[@]}"
+while (($#)); do
+  case "$1" in
+    --interpreters) need "$@"; interpreters=$2; shift 2 ;;
+    --interpreter) need "$@"; explicit+=("$2"); shift 2 ;;
+    --server-cpus) need "$@"; server_cpus=$2; shift 2 ;;
+    --client-cpus) need "$@"; client_cpus=$2; shift 2 ;;
+    --out) need "$@"; out=$2; shift 2 ;;
+    --dry-run) dry_run=1; shift ;;
+    --no-plot) plot=0; shift ;;
+    --no-build) build=0; shift ;;
+    -h | --help) usage; exit 0 ;;
+    -*) unknown_option "$1" ;;
+    *) [[ -z "$scenario_file" ]] || die "one scenario file at most ('$scenario_file', then '$1')"
+      scenario_file=$1; shift ;;
+  esac
+done
+scenario_file=${scenario_file:-$CONVOY_ROOT/configs/fidelity/default.sh}
+[[ -f "$scenario_file" ]] || die "no such scenario file: '$scenario_file'"
+cdata fidelity-plan "$scenario_file" --check || exit 2
+interpreters=${interpreters//,/ }
+if [[ -z "${interpreters// /}" ]]; then ((${#explicit[@]} > 0)) || interpreters=all; fi
+for selector in $interpreters; do
+  valid_interpreter_selector "$selector" || die "unknown interpreter '$selector' (see scripts/reference.sh --help)"
+done
+for pair in ${explicit[@]+"${explicit[@]}"}; do
+  [[ "$pair" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*=.+ ]] || die "--interpreter needs LABEL=PATH, not '$pair'"
+  [[ -x "${pair#*=}" && ! -d "${pair#*=}" ]] || die "--interpreter ${pair%%=*}: '${pair#*=}' is not an executable file"
+done
+check_cpus --server-cpus "$server_cpus"
+check_cpus --client-cpus "$client_cpus"
+if [[ -n "$out" && -e "$out" && ! -d "$out" ]]; then die "--out '$out' is not a directory"; fi
+SERVER_CPUS=$server_cpus CLIENT_CPUS=$client_cpus
+
+if ((build)); then build_release; else find_binaries || die "no binaries found; build them or drop --no-build"; fi
+policies_json=$(list_policies "$SERVER_BIN" --json) || die "$SERVER_BIN cannot list its policies"
+find_interpreters "$interpreters" ${explicit[@]+"${explicit[@]}"}
+((${#INTERP_LABEL[@]} > 0)) || die "no interpreter found that '${interpreters:-${explicit[*]}}' picks"
+
+out=${out:-$(new_results_dir fidelity)}
+mkdir -p "$out"
+printf '%s\n' "$policies_json" >"$out/policies.json"
+: >"$out/interpreters.tsv.tmp"
+for i in "${!INTERP_LABEL[@]}"; do
+  family=${INTERP_FAMILY[$i]} lookup=${INTERP_FAMILY[$i]}
+  [[ "$lookup" != "CPython free-threaded" ]] || lookup=free-threaded
+  policy=$(cdata emulating "$out/policies.json" "$lookup" || true)
+  [[ -n "$policy" ]] || note "${INTERP_LABEL[$i]}: no policy emulates $family yet, skipped"
+  printf '%s\t%s\t%s\t%s\n' "${INTERP_LABEL[$i]}" "$family" "${INTERP_PATH[$i]}" "$policy" >>"$out/interpreters.tsv.tmp"
+done
+mv "$out/interpreters.tsv.tmp" "$out/interpreters.tsv"
+cdata fidelity-plan "$scenario_file" --interpreters "$out/interpreters.tsv" --root "$CONVOY_ROOT" \
+  --server-bin "$SERVER_BIN" --out "$out" >"$out/todo.tmp" || die "could not plan the runs in $out"
+mv "$out/todo.tmp" "$out/todo"
+if ((dry_run)); then
+  cut -f5 "$out/todo"
+  exit 0
+fi
+
+# The runs, in the plan's interleaved order, with a progress line and the time left.
+total=$(grep -c . "$out/todo" || true) i=0 measured=0 started_at=$SECONDS
+while IFS=$'\t' read -r -u 3 id state timeout side label; do
+  i=$((i + 1))
+  if [[ "$state" == done ]]; then
+    printf '[%d/%d] %s: done before, skipped\n' "$i" "$total" "$label"
+    continue
+  fi
+  left=""
+  if ((measured > 0)); then
+    per=$(((SECONDS - started_at) / measured))
+    left=$(printf ' (about %dm%02ds left)' $((per * (total - i + 1) / 60)) $((per * (total - i + 1) % 60)))
+  fi
+  printf '[%d/%d]%s %s: ' "$i" "$total" "$left" "$label"
+  dir="$out/points/$id"
+  server_cmd=() client_args=()
+  mapfile -d '' -t server_cmd <"$dir/server.cmd"
+  mapfile -d '' -t client_args <"$dir/client.args"
+  stats=()
+  [[ "$side" == emulated ]] || stats=(--no-stats)
+  measure_local "$dir" "$timeout" server_cmd client_args ${stats[@]+"${stats[@]}"} || true
+  measured=$((measured + 1))
+done 3<"$out/todo"
+
+echo
+cdata fidelity-report "$out" | tee "$out/table.txt"
+if ((plot)); then cdata fidelity-plot "$out" "$out/fidelity.png" || note "no plot (see above)"; fi
+echo "results: $out (table: $out/table.txt, CSV: $out/fidelity.csv)"

@@ -223,11 +223,31 @@ SWEEP
       fail "py3 did not answer all 60 messages"
     grep -q "Why these are not the blog's numbers" "$tmp/seed/table.txt" || fail "no explanation"
     ;;
+  fidelity-tiny)
+    # Two scenarios, two repetitions, one interpreter: interleaved runs, a row per scenario with
+    # a verdict, the CSV, the CDF plot; a rerun into the same directory measures nothing again.
+    printf 'think="0ms 2ms"\nduration="1s"\nwarmup="0.2s"\nrepetitions="2"\n' >"$tmp/scenarios.sh"
+    "$root/scripts/fidelity.sh" "$tmp/scenarios.sh" --interpreter python3=/usr/bin/python3 --no-build \
+      --out "$tmp/fid" >"$tmp/log" 2>&1 || fail "fidelity.sh failed: $(cat "$tmp/log")"
+    grep -q '^\[8/8\] (about .* left) python3 ' "$tmp/log" || fail "no progress line with the time left: $(cat "$tmp/log")"
+    sides=$(grep -o 'python3 \(real\|emulated\) r[12]' "$tmp/log" | awk '{print $2 $3}' | paste -sd' ')
+    [[ "$sides" == "realr1 emulatedr1 realr1 emulatedr1 emulatedr2 realr2 emulatedr2 realr2" ]] ||
+      fail "runs not interleaved: $sides"
+    [[ $(csv_count "$tmp/fid/fidelity.csv" 'r["verdict"] in ("ok", "miss") and float(r["mean_ratio"]) > 0') == 2 ]] ||
+      fail "not two rows with a verdict: $(cat "$tmp/fid/fidelity.csv")"
+    grep -q "of 2\.$" "$tmp/fid/table.txt" || fail "no verdict count: $(cat "$tmp/fid/table.txt")"
+    expect_png "$tmp/fid/fidelity.png"
+    [[ -n "$(get "$(ls "$tmp"/fid/points/*emulated-r1/point.json | head -n 1)" client.context.cpu_model)" ]] ||
+      fail "the CPU model is not recorded"
+    "$root/scripts/fidelity.sh" "$tmp/scenarios.sh" --interpreter python3=/usr/bin/python3 --no-build \
+      --no-plot --out "$tmp/fid" >"$tmp/log2" 2>&1 || fail "the rerun failed: $(cat "$tmp/log2")"
+    [[ $(grep -c 'done before, skipped' "$tmp/log2") == 8 ]] || fail "the rerun measured again: $(cat "$tmp/log2")"
+    ;;
   help)
     # --help has no side effects: nothing installed, built or started, no results directory.
     fake_tools
     before=$(ls -A "$root/results" 2>/dev/null || true)
-    for s in demo.sh docker-demo.sh sweep.sh reference.sh seed-experiment.sh plot.sh bench-client.sh docker-smoke.sh \
+    for s in demo.sh docker-demo.sh sweep.sh reference.sh seed-experiment.sh fidelity.sh plot.sh bench-client.sh docker-smoke.sh \
       install-deps.sh test.sh convoy-data; do
       "$root/scripts/$s" --help >"$tmp/out" 2>&1 || fail "$s --help failed: $(cat "$tmp/out")"
       grep -qiE 'usage|scripts/' "$tmp/out" || fail "$s --help printed no usage: $(cat "$tmp/out")"
@@ -267,6 +287,9 @@ needs LABEL=PATH|$root/scripts/reference.sh --interpreter /usr/bin/python3
 is not an executable file|$root/scripts/reference.sh --interpreter=x=/nonexistent/python
 is not a duration|$root/scripts/reference.sh --duration=1
 --messages must be at least 1|$root/scripts/seed-experiment.sh --messages 0
+no such scenario file|$root/scripts/fidelity.sh /nonexistent/scenarios.sh
+unknown setting 'thinks'|$root/scripts/fidelity.sh $fixtures/bad-scenarios.sh
+unknown interpreter 'perl'|$root/scripts/fidelity.sh --interpreters perl
 unknown policy 'bogus'|$root/scripts/seed-experiment.sh --policies py3,bogus
 unknown interpreter 'perl'|$root/scripts/seed-experiment.sh --interpreters perl
 must be a positive whole number|$root/scripts/bench-client.sh abc

@@ -34,7 +34,7 @@ void Py2Gil::periodic_release(ThreadState& t) noexcept {
   ticker_ = check_interval_;
   t.counters().bump(Counter::periodic_releases);
   const bool had_sleeper = sleepers_.load(std::memory_order_relaxed) > 0;
-  release(t);
+  release(t, Release::periodic);
   const bool switched = acquire_switched(t);
   if (had_sleeper && !switched) t.counters().bump(Counter::futile_wakeups);
 }

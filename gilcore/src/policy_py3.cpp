@@ -57,6 +57,7 @@ void Py3Gil::acquire(ThreadState& t) noexcept {
       if (locked_.load(std::memory_order_relaxed) != 0 && switch_number_ == saved_switch_number) {
         drop_request_.store(true, std::memory_order_relaxed);
         counters.bump(Counter::drop_requests);
+        t.note_drop_request();
       }
     } else if (rc == 0) {
       if (locked_.load(std::memory_order_relaxed) != 0) counters.bump(Counter::futile_wakeups);
@@ -81,8 +82,8 @@ void Py3Gil::acquire(ThreadState& t) noexcept {
   check(pthread_mutex_unlock(&mutex_), "pthread_mutex_unlock failed");
 }
 
-void Py3Gil::release(ThreadState& t) noexcept {
-  t.note_releasing();
+void Py3Gil::release(ThreadState& t, Release why) noexcept {
+  t.note_releasing(why);
   last_holder_.store(&t, std::memory_order_relaxed);
 
   check(pthread_mutex_lock(&mutex_), "pthread_mutex_lock failed");
@@ -105,7 +106,7 @@ void Py3Gil::release(ThreadState& t) noexcept {
 
 void Py3Gil::forced_drop(ThreadState& t) noexcept {
   t.counters().bump(Counter::forced_switches);
-  release(t);
+  release(t, Release::forced);
   acquire(t);
 }
 

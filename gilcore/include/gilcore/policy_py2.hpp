@@ -52,10 +52,7 @@ class Py2Gil final {
   /// Blocks until the calling thread holds the lock; it must not hold it already.
   void acquire(ThreadState& t) noexcept { (void)acquire_switched(t); }
   /// The calling thread must hold the lock. Wakes one sleeper if there is one.
-  void release(ThreadState& t) noexcept {
-    t.note_releasing();
-    sem_post(&sem_);
-  }
+  void release(ThreadState& t) noexcept { release(t, Release::voluntary); }
   /// Called by the holder between bytecodes: one tick.
   void check_point(ThreadState& t) noexcept {
     if (--ticker_ < 0) [[unlikely]]
@@ -67,6 +64,10 @@ class Py2Gil final {
   int ticker() const noexcept { return ticker_; }
 
  private:
+  void release(ThreadState& t, Release why) noexcept {
+    t.note_releasing(why);
+    sem_post(&sem_);
+  }
   bool acquire_switched(ThreadState& t) noexcept;
   [[gnu::noinline]] void periodic_release(ThreadState& t) noexcept;
 

@@ -71,7 +71,7 @@ class Py3Gil final {
   /// take_gil: blocks until the calling thread holds the lock; it must not hold it already.
   void acquire(ThreadState& t) noexcept;
   /// drop_gil: the calling thread must hold the lock. May wait for a switch (FORCE_SWITCHING).
-  void release(ThreadState& t) noexcept;
+  void release(ThreadState& t) noexcept { release(t, Release::voluntary); }
   /// Called by the holder between bytecodes: honours a pending drop request.
   void check_point(ThreadState& t) noexcept {
     if (drop_request_.load(std::memory_order_relaxed)) [[unlikely]]
@@ -84,6 +84,7 @@ class Py3Gil final {
   bool drop_requested() const noexcept { return drop_request_.load(std::memory_order_relaxed); }
 
  private:
+  void release(ThreadState& t, Release why) noexcept;
   [[gnu::noinline]] void forced_drop(ThreadState& t) noexcept;
 
   const std::chrono::nanoseconds interval_;

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <new>
+#include <type_traits>
 
 #include "gilcore/clock.hpp"
 #include "gilcore/histogram.hpp"
@@ -11,6 +14,13 @@ namespace gilcore {
 /// Prints "gilcore: bug: <what>" to stderr and aborts. A broken lock invariant is a bug in the
 /// caller, never an input error.
 [[noreturn]] void die(const char* what) noexcept;
+
+/// Why a thread lets go of the lock; the timeline shows it. Policies pass it to note_releasing().
+enum class Release : std::uint8_t {
+  voluntary,  ///< release() called from outside the policy: a blocking region, the thread's exit
+  periodic,   ///< the policy's own periodic release (py2's ticker, a yield at a check point)
+  forced,     ///< the holder honours another thread's request to drop (py3's drop request)
+};
 
 /// One emulated Python thread as the lock sees it: its role, whether it holds the lock, and its
 /// statistics. Owned and touched by its thread only, except the statistics, which any thread may
@@ -36,8 +46,9 @@ class ThreadState {
     if (switched) counters_.bump(Counter::holder_switches);
     wait_.record(contended ? Clock::to_ns(now - asked_at) : 0);
   }
-  /// Policies call this before they let go of the lock.
-  void note_releasing() noexcept {
+  /// Policies call this before they let go of the lock, saying why.
+  void note_releasing(Release why = Release::voluntary) noexcept {
+    (void)why;
     if (!holds_) die("release() by a thread that does not hold the lock");
     holds_ = false;
     hold_.record(Clock::to_ns(Clock::now() - acquired_at_));
@@ -48,12 +59,28 @@ class ThreadState {
     (void)to;
     counters_.bump(Counter::handoffs);
   }
+  /// Policies call this on the thread that asks the holder to drop (py3's drop request, a
+  /// preempt flag), when it asks.
+  void note_drop_request() noexcept {}
+
   /// Aborts unless this thread holds the lock; `what` names the operation for the message.
   void expect_holding(const char* what) const noexcept {
     if (!holds_) die(what);
   }
 
   ThreadCounters& counters() noexcept { return counters_; }
+
+  /// The bytes a policy keeps per thread (a condition variable of its own, a queue link, a
+  /// class), constructed by the policy on first use: `new (t.policy_slot()) T(...)` in acquire,
+  /// destroyed by it when the thread leaves, or trivially destructible. Only the policy touches it.
+  static constexpr std::size_t kPolicySlotSize = 192;
+  template <class T>
+  T& policy_data() noexcept {
+    static_assert(sizeof(T) <= kPolicySlotSize && alignof(T) <= alignof(std::max_align_t),
+                  "a policy's per-thread data must fit its slot");
+    return *std::launder(reinterpret_cast<T*>(policy_slot_));
+  }
+  void* policy_slot() noexcept { return policy_slot_; }
   /// Any thread: adds this thread's statistics to `into`.
   void add_to(RoleStats& into) const noexcept;
 
@@ -65,6 +92,7 @@ class ThreadState {
   ThreadCounters counters_;
   ThreadHistogram wait_;
   ThreadHistogram hold_;
+  alignas(std::max_align_t) unsigned char policy_slot_[kPolicySlotSize]{};
 };
 
 }  // namespace gilcore

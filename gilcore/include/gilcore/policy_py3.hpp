@@ -1,12 +1,11 @@
 #pragma once
 
-#include <pthread.h>
-
 #include <atomic>
 #include <chrono>
 
 #include "gilcore/clock.hpp"
 #include "gilcore/policy_traits.hpp"
+#include "gilcore/posix.hpp"
 #include "gilcore/thread_state.hpp"
 
 namespace gilcore {
@@ -64,7 +63,6 @@ class Py3Gil final {
   static constexpr bool kExclusive = true;
 
   explicit Py3Gil(const Config& config);
-  ~Py3Gil();
   Py3Gil(const Py3Gil&) = delete;
   Py3Gil& operator=(const Py3Gil&) = delete;
 
@@ -89,10 +87,10 @@ class Py3Gil final {
 
   const std::chrono::nanoseconds interval_;
   const bool force_switching_;
-  pthread_mutex_t mutex_;
-  pthread_cond_t cond_;
-  pthread_mutex_t switch_mutex_;
-  pthread_cond_t switch_cond_;
+  posix::Mutex mutex_;
+  posix::Cond cond_;
+  posix::Mutex switch_mutex_;
+  posix::Cond switch_cond_;
   std::atomic<int> locked_{0};
   std::atomic<const ThreadState*> last_holder_{nullptr};
   unsigned long switch_number_ = 0;  // guarded by mutex_

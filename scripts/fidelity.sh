@@ -7,6 +7,8 @@
 # machine's drift hits both sides. Prints a table per scenario and interpreter (real and emulated
 # p50, p90, p99, mean, the ratio of means, the Kolmogorov-Smirnov distance, a verdict against the
 # tolerance) and writes fidelity.csv and fidelity.png (CDFs) under results/fidelity-<time>-<suffix>/.
+# An interpreter with a profile fitted by scripts/calibrate.sh (configs/profiles/<label>.toml) is
+# also run against convoy-server with that profile: the "fitted" columns.
 # A rerun with --out of an earlier run measures only what is missing or failed.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
@@ -22,6 +24,9 @@ usage: scripts/fidelity.sh [SCENARIO_FILE] [options]      (--name value or --nam
   --interpreters L  which interpreters, as scripts/reference.sh takes them (default all)
   --interpreter LABEL=PATH   one more interpreter (repeatable); given alone, only these
   --server-cpus L / --client-cpus L   pin the servers / the client (CPU lists such as 0 or 0-1)
+  --profiles DIR    fitted profiles (default configs/profiles; see scripts/calibrate.sh): an
+                    interpreter with DIR/<label>.toml also runs against it
+  --no-profiles     the default cost model only
   --out DIR         results directory (default results/fidelity-<time>-<suffix>); an earlier
                     run's directory is completed, not redone
   --dry-run         print the runs and exit
@@ -31,7 +36,7 @@ USAGE
 }
 
 scenario_file="" interpreters="" explicit=() server_cpus="" client_cpus="" out="" build=1
-dry_run=0 plot=1
+dry_run=0 plot=1 profiles="" use_profiles=1
 split_options "$@"
 set -- "${OPTIONS[@]}"
 while (($#)); do
@@ -41,6 +46,8 @@ while (($#)); do
     --server-cpus) need "$@"; server_cpus=$2; shift 2 ;;
     --client-cpus) need "$@"; client_cpus=$2; shift 2 ;;
     --out) need "$@"; out=$2; shift 2 ;;
+    --profiles) need "$@"; profiles=$2; shift 2 ;;
+    --no-profiles) use_profiles=0; shift ;;
     --dry-run) dry_run=1; shift ;;
     --no-plot) plot=0; shift ;;
     --no-build) build=0; shift ;;
@@ -65,6 +72,8 @@ done
 check_cpus --server-cpus "$server_cpus"
 check_cpus --client-cpus "$client_cpus"
 if [[ -n "$out" && -e "$out" && ! -d "$out" ]]; then die "--out '$out' is not a directory"; fi
+if [[ -n "$profiles" && ! -d "$profiles" ]]; then die "--profiles '$profiles' is not a directory"; fi
+profiles=${profiles:-$CONVOY_ROOT/configs/profiles}
 SERVER_CPUS=$server_cpus CLIENT_CPUS=$client_cpus
 
 if ((build)); then build_release; else find_binaries || die "no binaries found; build them or drop --no-build"; fi
@@ -81,7 +90,14 @@ for i in "${!INTERP_LABEL[@]}"; do
   [[ "$lookup" != "CPython free-threaded" ]] || lookup=free-threaded
   policy=$(cdata emulating "$out/policies.json" "$lookup" || true)
   [[ -n "$policy" ]] || note "${INTERP_LABEL[$i]}: no policy emulates $family yet, skipped"
-  printf '%s\t%s\t%s\t%s\n' "${INTERP_LABEL[$i]}" "$family" "${INTERP_PATH[$i]}" "$policy" >>"$out/interpreters.tsv.tmp"
+  profile=""
+  if ((use_profiles)) && [[ -n "$policy" && -f "$profiles/${INTERP_LABEL[$i]}.toml" ]]; then
+    profile=$(readlink -f "$profiles/${INTERP_LABEL[$i]}.toml")
+    "$SERVER_BIN" --config "$profile" --print-config >/dev/null 2>&1 ||
+      die "${INTERP_LABEL[$i]}: convoy-server does not load the profile $profile"
+  fi
+  printf '%s\t%s\t%s\t%s\t%s\n' "${INTERP_LABEL[$i]}" "$family" "${INTERP_PATH[$i]}" "$policy" "$profile" \
+    >>"$out/interpreters.tsv.tmp"
 done
 mv "$out/interpreters.tsv.tmp" "$out/interpreters.tsv"
 cdata fidelity-plan "$scenario_file" --interpreters "$out/interpreters.tsv" --root "$CONVOY_ROOT" \
@@ -111,7 +127,7 @@ while IFS=$'\t' read -r -u 3 id state timeout side label; do
   mapfile -d '' -t server_cmd <"$dir/server.cmd"
   mapfile -d '' -t client_args <"$dir/client.args"
   stats=()
-  [[ "$side" == emulated ]] || stats=(--no-stats)
+  [[ "$side" != real ]] || stats=(--no-stats)
   measure_local "$dir" "$timeout" server_cmd client_args ${stats[@]+"${stats[@]}"} || true
   measured=$((measured + 1))
 done 3<"$out/todo"

@@ -9,7 +9,8 @@ import math
 import os
 import sys
 
-from . import apt, bench, checks, fidelity, plots, points, policies, seed, summary, sweep, units
+from . import apt, bench, checks, fidelity, plots, points, policies, profile, seed, summary
+from . import sweep, units
 from . import rows as rows_mod
 
 
@@ -164,6 +165,15 @@ _COMMANDS = {
     "seed": (lambda a: print(seed.table(a.out, a.messages)) or 0,
              "the seed experiment's table: done in X s beside the blog's figures",
              [("out", {}), ("--messages", {"type": int, "default": 1000})]),
+    "profile-step": (lambda a: print(profile.step(a.work, a.policy, a.family)) or 0,
+                     "the next server run of a profile's fit, or 'done'",
+                     [("work", {}), ("--policy", {"required": True}), ("--family", {"required": True})]),
+    "profile-write": (lambda a: print(profile.write_profile(a.work, a.out, a.label, a.path)) or 0,
+                      "the profile TOML of a finished fit",
+                      [("work", {}), ("out", {}), ("--label", {"required": True}),
+                       ("--path", {"required": True})]),
+    "profile-describe": (lambda a: print(profile.describe(a.measured)) or 0,
+                         "one line on a calibrate.py measurement", [("measured", {})]),
     "apt-source": (lambda a: print("\n".join(apt.sources(a.suite)[:1])) or 0,
                    "the archive the host's apt uses for a suite", [("suite", {})]),
     "bench-round": (lambda a: print(bench.round_line(a.work, a.n)) or 0, "one floor round",

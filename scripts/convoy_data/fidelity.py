@@ -4,7 +4,9 @@ scenario, runs interleaved so that drift of the machine hits both sides alike.
 A scenario file is a shell file like a sweep file; it sets lists for the axes (cpu_threads,
 think, switch_interval, size) and single values for the rest (duration, warmup, repetitions,
 tolerance, reply_timeout, fib_depth). The plan is every scenario x interpreter x side (real,
-emulated) x repetition, repetitions outermost and the sides alternating, written as
+emulated with the default cost model, and `fitted`, emulated with the interpreter's profile from
+scripts/calibrate.sh when it has one) x repetition, repetitions outermost and the sides
+alternating, written as
 OUT/plan.json and OUT/todo, and per run OUT/points/ID/{params.json, server.cmd, client.args}.
 The report merges the repetitions' histograms per scenario, interpreter and side and compares
 them: percentiles, means, their ratio, a two-sample Kolmogorov-Smirnov distance, a verdict."""
@@ -82,13 +84,16 @@ def scenarios(values):
 
 
 def read_interpreters(path):
-    """[{label, family, path, policy}] from LABEL<TAB>FAMILY<TAB>PATH<TAB>POLICY lines."""
+    """[{label, family, path, policy, profile}] from LABEL<TAB>FAMILY<TAB>PATH<TAB>POLICY
+    [<TAB>PROFILE] lines; PROFILE is a convoy-server config fitted to the interpreter."""
     found = []
     with open(path, encoding="utf-8") as f:
         for line in f:
             if line.strip():
-                label, family, exe, policy = (line.rstrip("\n").split("\t") + ["", "", ""])[:4]
-                found.append({"label": label, "family": family, "path": exe, "policy": policy})
+                fields = (line.rstrip("\n").split("\t") + [""] * 4)[:5]
+                label, family, exe, policy, profile = fields
+                found.append({"label": label, "family": family, "path": exe, "policy": policy,
+                              "profile": profile})
     return found
 
 
@@ -101,9 +106,11 @@ def _real_cmd(root, interp, scenario, fib_depth):
     return cmd
 
 
-def _emulated_cmd(server_bin, interp, scenario, stats):
-    cmd = [server_bin, "--port", "0", "--stats", stats, "--policy", interp["policy"],
-           "--cpu-threads", scenario["cpu_threads"]]
+def _emulated_cmd(server_bin, interp, scenario, stats, profile=""):
+    # Options on the command line override the profile's (CLI11 reads the config first).
+    cmd = [server_bin] + (["--config", profile] if profile else []) + [
+        "--port", "0", "--stats", stats, "--policy", interp["policy"],
+        "--cpu-threads", scenario["cpu_threads"]]
     if interp["family"] in _HAS_SWITCH_INTERVAL:
         cmd += ["--switch-interval", scenario["switch_interval"]]
     return cmd
@@ -111,8 +118,9 @@ def _emulated_cmd(server_bin, interp, scenario, stats):
 
 def plan(values, interpreters, root, server_bin, out):
     """{settings, scenarios, interpreters, runs: [{id, label, params, server_cmd, client_args,
-    timeout_s}]}: repetitions outermost; within one, every scenario and interpreter with its two
-    sides back to back, real first in odd repetitions and emulated first in even ones."""
+    timeout_s}]}: repetitions outermost; within one, every scenario and interpreter with its
+    sides back to back (real, emulated, fitted when it has a profile), in that order in odd
+    repetitions and the other way round in even ones."""
     measured = [i for i in interpreters if i["policy"]]
     all_scenarios = scenarios(values)
     reps = int(values["repetitions"])
@@ -125,12 +133,16 @@ def plan(values, interpreters, root, server_bin, out):
                 if interp["family"] not in _HAS_SWITCH_INTERVAL and \
                         scenario["switch_interval"] != values["switch_interval"][0]:
                     continue  # no interval to vary: the first one's run stands for all
-                sides = ("real", "emulated") if rep % 2 else ("emulated", "real")
-                for side in sides:
+                sides = ("real", "emulated") + (("fitted",) if interp.get("profile") else ())
+                for side in sides if rep % 2 else reversed(sides):
                     ident = f"{scenario['id']}-{interp['label']}-{side}-r{rep}"
                     d = os.path.join(out, "points", ident)
-                    server = _real_cmd(root, interp, scenario, values["fib_depth"]) if side == "real" \
-                        else _emulated_cmd(server_bin, interp, scenario, os.path.join(d, "server.json"))
+                    stats = os.path.join(d, "server.json")
+                    if side == "real":
+                        server = _real_cmd(root, interp, scenario, values["fib_depth"])
+                    else:
+                        server = _emulated_cmd(server_bin, interp, scenario, stats,
+                                               interp["profile"] if side == "fitted" else "")
                     client = ["--mode", "closed", "--connections", "1", "--size", scenario["size"],
                               "--think", scenario["think"], "--duration", values["duration"],
                               "--warmup", values["warmup"], "--timeout", values["reply_timeout"]]
@@ -217,7 +229,18 @@ def ks_distance(a, b):
 COLUMNS = ("scenario", "interpreter", "policy", "cpu_threads", "think", "switch_interval", "size",
            "real_runs", "emulated_runs", "real_p50_ms", "real_p90_ms", "real_p99_ms", "real_mean_ms",
            "emulated_p50_ms", "emulated_p90_ms", "emulated_p99_ms", "emulated_mean_ms", "mean_ratio",
-           "ks", "verdict")
+           "ks", "verdict", "fitted_runs", "fitted_p50_ms", "fitted_p90_ms", "fitted_p99_ms",
+           "fitted_mean_ms", "fitted_ratio", "fitted_ks", "fitted_verdict")
+
+
+def _compare(real, other, tolerance):
+    """(ratio of means, KS distance, verdict) of one emulated side against the real one."""
+    if not (real["mean_us"] and other["mean_us"]):
+        return None, None, "failed"
+    ratio = other["mean_us"] / real["mean_us"]
+    ks = ks_distance(real, other)
+    return (round(ratio, 3), None if ks is None else round(ks, 3),
+            "ok" if abs(ratio - 1) <= tolerance else "miss")
 
 
 def _ms(value):
@@ -236,28 +259,29 @@ def report_rows(out):
         p = run["params"]
         point = points.load_json(os.path.join(out, "points", run["id"], "point.json"))
         key = (p["scenario"], p["interpreter"])
-        group = groups.setdefault(key, {"params": p, "real": [], "emulated": []})
+        group = groups.setdefault(key, {"params": p, "real": [], "emulated": [], "fitted": [],
+                                        "fitted_planned": False})
+        group["fitted_planned"] |= p["side"] == "fitted"
         if isinstance(point, dict) and point.get("status") == "ok":
             group[p["side"]].append(point)
     rows = []
     for (scenario, interp), g in groups.items():
         p = g["params"]
-        real, emulated = merged(g["real"]), merged(g["emulated"])
+        hist = {side: merged(g[side]) for side in ("real", "emulated", "fitted")}
         row = {"scenario": scenario, "interpreter": interp, "policy": p["policy"],
                **{k: p[k] for k in AXES}, "real_runs": len(g["real"]),
-               "emulated_runs": len(g["emulated"])}
-        for side, h in (("real", real), ("emulated", emulated)):
+               "emulated_runs": len(g["emulated"]), "fitted_runs": len(g["fitted"])}
+        for side, h in hist.items():
             for q, name in ((0.5, "p50"), (0.9, "p90"), (0.99, "p99")):
                 row[f"{side}_{name}_ms"] = _ms(quantile(h, q))
             row[f"{side}_mean_ms"] = _ms(h["mean_us"])
-        if real["mean_us"] and emulated["mean_us"]:
-            ratio = emulated["mean_us"] / real["mean_us"]
-            row["mean_ratio"] = round(ratio, 3)
-            ks = ks_distance(real, emulated)
-            row["ks"] = None if ks is None else round(ks, 3)
-            row["verdict"] = "ok" if abs(ratio - 1) <= tolerance else "miss"
-        else:
-            row.update(mean_ratio=None, ks=None, verdict="failed")
+        row["mean_ratio"], row["ks"], row["verdict"] = _compare(hist["real"], hist["emulated"],
+                                                                tolerance)
+        if g["fitted_planned"]:
+            row["fitted_ratio"], row["fitted_ks"], row["fitted_verdict"] = _compare(
+                hist["real"], hist["fitted"], tolerance)
+        else:  # no profile: nothing fitted to compare
+            row.update(fitted_ratio=None, fitted_ks=None, fitted_verdict="")
         rows.append(row)
     return rows, tolerance
 
@@ -272,13 +296,15 @@ def write_report(out):
         writer.writerows(rows)
     os.replace(tmp, os.path.join(out, "fidelity.csv"))
     width = max([8] + [len(r["interpreter"]) for r in rows])
+    fitted = any(r["fitted_verdict"] for r in rows)
 
     def cell(v, fmt=".3f"):
         return "-" if v is None else format(v, fmt)
 
     lines = [f"{'fib':>3} {'think':>6} {'interval':>8} {'size':>6}  {'interp':<{width}} "
              f"{'policy':<8} {'real p50':>9} {'p90':>8} {'p99':>8} {'mean':>8}  "
-             f"{'emul p50':>9} {'p90':>8} {'p99':>8} {'mean':>8} {'ratio':>6} {'KS':>5}  verdict"]
+             f"{'emul p50':>9} {'p90':>8} {'p99':>8} {'mean':>8} {'ratio':>6} {'KS':>5}  "
+             f"{'verdict':<7}" + ("  fitted mean  ratio  verdict" if fitted else "")]
     for r in rows:
         lines.append(
             f"{r['cpu_threads']:>3} {r['think']:>6} {r['switch_interval']:>8} {r['size']:>6}  "
@@ -286,19 +312,26 @@ def write_report(out):
             f"{cell(r['real_p90_ms']):>8} {cell(r['real_p99_ms']):>8} {cell(r['real_mean_ms']):>8}  "
             f"{cell(r['emulated_p50_ms']):>9} {cell(r['emulated_p90_ms']):>8} "
             f"{cell(r['emulated_p99_ms']):>8} {cell(r['emulated_mean_ms']):>8} "
-            f"{cell(r['mean_ratio'], '.2f'):>6} {cell(r['ks'], '.2f'):>5}  {r['verdict']}")
+            f"{cell(r['mean_ratio'], '.2f'):>6} {cell(r['ks'], '.2f'):>5}  {r['verdict']:<7}"
+            + (f"  {cell(r['fitted_mean_ms']):>11} {cell(r['fitted_ratio'], '.2f'):>6}  "
+               f"{r['fitted_verdict'] or '-'}" if fitted else ""))
     verdicts = [r["verdict"] for r in rows]
     lines.append("")
     lines.append(f"times in ms; ratio = emulated/real mean, within ±{tolerance:.0%} is ok; KS = the "
                  f"largest gap between the two CDFs. {verdicts.count('ok')} ok, "
                  f"{verdicts.count('miss')} missed, {verdicts.count('failed')} failed "
                  f"of {len(verdicts)}.")
+    if fitted:
+        fits = [r["fitted_verdict"] for r in rows if r["fitted_verdict"]]
+        lines.append(f"fitted = emulated with the interpreter's profile (scripts/calibrate.sh): "
+                     f"{fits.count('ok')} ok, {fits.count('miss')} missed, "
+                     f"{fits.count('failed')} failed of {len(fits)}.")
     return "\n".join(lines)
 
 
 def plot_cdfs(out, png):
-    """One panel per scenario: the CDF of every interpreter's real (solid) and emulated
-    (dashed) round trips, on a log time axis."""
+    """One panel per scenario: the CDF of every interpreter's real (solid), emulated (dashed)
+    and fitted (dotted) round trips, on a log time axis."""
     from . import plots
     the_plan = points.load_json(os.path.join(out, "plan.json"))
     by_scenario = {}
@@ -315,7 +348,8 @@ def plot_cdfs(out, png):
     cols = min(4, n)
     rows = math.ceil(n / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), dpi=100, squeeze=False)
-    fig.suptitle("Round-trip CDFs: real interpreter (solid) against its emulation (dashed)", fontsize=12)
+    fig.suptitle("Round-trip CDFs: real interpreter (solid) against its emulation (dashed; "
+                 "fitted profile dotted)", fontsize=12)
     labels = sorted({k[0] for s in by_scenario.values() for k in s})
     colors = {label: plots.COLORS[i % len(plots.COLORS)] for i, label in enumerate(labels)}
     scenario_params = {s["id"]: s for s in the_plan["scenarios"]}
@@ -330,9 +364,11 @@ def plot_cdfs(out, png):
                 seen += count
                 xs.append(high / 1000)
                 ys.append(seen / total)
-            name = interp if side == "real" else f"{policy} ({interp})"
-            ax.step(xs, ys, where="post", color=colors[interp], linestyle="-" if side == "real" else "--",
-                    linewidth=1.2, label=name)
+            name = {"real": interp, "emulated": f"{policy} ({interp})",
+                    "fitted": f"{policy} fitted ({interp})"}[side]
+            style = {"real": "-", "emulated": "--", "fitted": ":"}[side]
+            ax.step(xs, ys, where="post", color=colors[interp], linestyle=style, linewidth=1.2,
+                    label=name)
         s = scenario_params.get(scenario, {})
         ax.set_title(f"{s.get('cpu_threads')} fib, think {s.get('think')}, "
                      f"interval {s.get('switch_interval')}, {s.get('size')} B", fontsize=8)

@@ -224,30 +224,65 @@ SWEEP
     grep -q "Why these are not the blog's numbers" "$tmp/seed/table.txt" || fail "no explanation"
     ;;
   fidelity-tiny)
-    # Two scenarios, two repetitions, one interpreter: interleaved runs, a row per scenario with
-    # a verdict, the CSV, the CDF plot; a rerun into the same directory measures nothing again.
+    # Two scenarios, two repetitions, one interpreter with a profile: interleaved runs (real,
+    # emulated, fitted, then the other way round), a row per scenario with a verdict for the
+    # default model and for the profile, the CSV, the CDF plot; a rerun into the same directory
+    # measures nothing again.
     printf 'think="0ms 2ms"\nduration="1s"\nwarmup="0.2s"\nrepetitions="2"\n' >"$tmp/scenarios.sh"
+    mkdir -p "$tmp/profiles"
+    printf 'policy="py3"\nbytecodes-per-call=4\nbytecode-ns=20\nhandler-bytecodes=8\n' >"$tmp/profiles/python3.toml"
     "$root/scripts/fidelity.sh" "$tmp/scenarios.sh" --interpreter python3=/usr/bin/python3 --no-build \
-      --out "$tmp/fid" >"$tmp/log" 2>&1 || fail "fidelity.sh failed: $(cat "$tmp/log")"
-    grep -q '^\[8/8\] (about .* left) python3 ' "$tmp/log" || fail "no progress line with the time left: $(cat "$tmp/log")"
-    sides=$(grep -o 'python3 \(real\|emulated\) r[12]' "$tmp/log" | awk '{print $2 $3}' | paste -sd' ')
-    [[ "$sides" == "realr1 emulatedr1 realr1 emulatedr1 emulatedr2 realr2 emulatedr2 realr2" ]] ||
-      fail "runs not interleaved: $sides"
+      --profiles "$tmp/profiles" --out "$tmp/fid" >"$tmp/log" 2>&1 || fail "fidelity.sh failed: $(cat "$tmp/log")"
+    grep -q '^\[12/12\] (about .* left) python3 ' "$tmp/log" || fail "no progress line with the time left: $(cat "$tmp/log")"
+    sides=$(grep -o 'python3 \(real\|emulated\|fitted\) r[12]' "$tmp/log" | awk '{print substr($2, 1, 1) $3}' | paste -sd' ')
+    [[ "$sides" == "rr1 er1 fr1 rr1 er1 fr1 fr2 er2 rr2 fr2 er2 rr2" ]] || fail "runs not interleaved: $sides"
     [[ $(csv_count "$tmp/fid/fidelity.csv" 'r["verdict"] in ("ok", "miss") and float(r["mean_ratio"]) > 0') == 2 ]] ||
       fail "not two rows with a verdict: $(cat "$tmp/fid/fidelity.csv")"
+    [[ $(csv_count "$tmp/fid/fidelity.csv" 'r["fitted_verdict"] in ("ok", "miss") and float(r["fitted_ratio"]) > 0') == 2 ]] ||
+      fail "not two rows with a fitted verdict: $(cat "$tmp/fid/fidelity.csv")"
+    grep -q -- "--config $(readlink -f "$tmp/profiles/python3.toml")" <(tr '\0' ' ' <"$(ls -d "$tmp"/fid/points/*fitted-r1 | head -n 1)/server.cmd") ||
+      fail "the fitted side does not load the profile"
     grep -q "of 2\.$" "$tmp/fid/table.txt" || fail "no verdict count: $(cat "$tmp/fid/table.txt")"
+    grep -q "^fitted = .* of 2\.$" "$tmp/fid/table.txt" || fail "no fitted verdict count: $(cat "$tmp/fid/table.txt")"
     expect_png "$tmp/fid/fidelity.png"
     [[ -n "$(get "$(ls "$tmp"/fid/points/*emulated-r1/point.json | head -n 1)" client.context.cpu_model)" ]] ||
       fail "the CPU model is not recorded"
     "$root/scripts/fidelity.sh" "$tmp/scenarios.sh" --interpreter python3=/usr/bin/python3 --no-build \
-      --no-plot --out "$tmp/fid" >"$tmp/log2" 2>&1 || fail "the rerun failed: $(cat "$tmp/log2")"
-    [[ $(grep -c 'done before, skipped' "$tmp/log2") == 8 ]] || fail "the rerun measured again: $(cat "$tmp/log2")"
+      --profiles "$tmp/profiles" --no-plot --out "$tmp/fid" >"$tmp/log2" 2>&1 || fail "the rerun failed: $(cat "$tmp/log2")"
+    [[ $(grep -c 'done before, skipped' "$tmp/log2") == 12 ]] || fail "the rerun measured again: $(cat "$tmp/log2")"
+    printf 'policy="py3"\nno-such-knob=1\n' >"$tmp/profiles/python3.toml"
+    if "$root/scripts/fidelity.sh" "$tmp/scenarios.sh" --interpreter python3=/usr/bin/python3 --no-build \
+      --profiles "$tmp/profiles" --out "$tmp/fid2" >"$tmp/log3" 2>&1; then
+      fail "a profile the server cannot load was accepted"
+    fi
+    grep -q "does not load the profile" "$tmp/log3" || fail "no message on the bad profile: $(cat "$tmp/log3")"
+    ;;
+  calibrate)
+    # A profile fitted to Debian's Python 3: measured, refined against the server, written,
+    # loadable; the measurement says what it counted.
+    "$root/scripts/calibrate.sh" --interpreter python3=/usr/bin/python3 --no-build --seconds 0.3 \
+      --profiles "$tmp/profiles" >"$tmp/log" 2>&1 || fail "calibrate.sh failed: $(cat "$tmp/log")"
+    profile="$tmp/profiles/python3.toml"
+    [[ -f "$profile" ]] || fail "no profile written: $(cat "$tmp/log")"
+    grep -q '^python3: emulating, round 1: --policy py3 ' "$tmp/log" || fail "no emulated round: $(cat "$tmp/log")"
+    grep -q '(opcode tracing)' "$tmp/log" || fail "Python 3.11 is not counted by opcode tracing: $(cat "$tmp/log")"
+    "$CONVOY_SERVER_BIN" --config "$profile" --print-config >"$tmp/printed" 2>&1 || fail "the profile does not load: $(cat "$tmp/printed")"
+    grep -q '^policy="py3"' "$tmp/printed" || fail "the profile is not for py3: $(cat "$profile")"
+    for key in bytecodes-per-call bytecode-ns handler-bytecodes; do
+      value=$(sed -n "s/^$key=//p" "$profile")
+      [[ "$value" =~ ^[0-9]+$ ]] || fail "$key is not a number in the profile: $(cat "$profile")"
+      grep -qx "$key=$value" "$tmp/printed" || fail "$key=$value is not what the server loaded"
+    done
+    grep -q '^# Measured: a fib call takes [0-9.]* ns of CPU' "$profile" || fail "the profile does not say what was measured"
+    [[ -z "$(ls -A "$tmp/profiles" | grep -v '^python3.toml$')" ]] || fail "temporary files left: $(ls -A "$tmp/profiles")"
+    if "$root/scripts/calibrate.sh" --no-build >"$tmp/out" 2>&1; then fail "calibrate.sh without an interpreter succeeded"; fi
+    grep -q "which interpreters" "$tmp/out" || fail "no message without an interpreter: $(cat "$tmp/out")"
     ;;
   help)
     # --help has no side effects: nothing installed, built or started, no results directory.
     fake_tools
     before=$(ls -A "$root/results" 2>/dev/null || true)
-    for s in demo.sh docker-demo.sh sweep.sh reference.sh seed-experiment.sh fidelity.sh plot.sh bench-client.sh docker-smoke.sh \
+    for s in demo.sh docker-demo.sh sweep.sh reference.sh seed-experiment.sh fidelity.sh calibrate.sh plot.sh bench-client.sh docker-smoke.sh \
       install-deps.sh test.sh convoy-data; do
       "$root/scripts/$s" --help >"$tmp/out" 2>&1 || fail "$s --help failed: $(cat "$tmp/out")"
       grep -qiE 'usage|scripts/' "$tmp/out" || fail "$s --help printed no usage: $(cat "$tmp/out")"
@@ -290,6 +325,10 @@ is not a duration|$root/scripts/reference.sh --duration=1
 no such scenario file|$root/scripts/fidelity.sh /nonexistent/scenarios.sh
 unknown setting 'thinks'|$root/scripts/fidelity.sh $fixtures/bad-scenarios.sh
 unknown interpreter 'perl'|$root/scripts/fidelity.sh --interpreters perl
+is not a directory|$root/scripts/fidelity.sh --profiles /nonexistent/profiles
+which interpreters|$root/scripts/calibrate.sh
+--seconds must be a number|$root/scripts/calibrate.sh python3 --seconds=0
+unknown interpreter 'perl'|$root/scripts/calibrate.sh perl
 unknown policy 'bogus'|$root/scripts/seed-experiment.sh --policies py3,bogus
 unknown interpreter 'perl'|$root/scripts/seed-experiment.sh --interpreters perl
 must be a positive whole number|$root/scripts/bench-client.sh abc

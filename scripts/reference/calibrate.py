@@ -1,0 +1,207 @@
+"""Measures, under the Python that runs it, what convoy's cost model stands for.
+
+Prints one JSON object on stdout:
+  ns_per_call       CPU time of one fib call (fib(depth) in a loop, process CPU clock)
+  opcodes_per_call  bytecode instructions one fib call executes
+  ticks_per_call    of those, the ones CPython 2 counts against sys.setcheckinterval
+  handler_opcodes   instructions the echo handler (echo_server.py) executes per message,
+  handler_ticks     and its ticks, both without the socket calls themselves
+  method            how the instructions were counted
+Runs under CPython 2.7 and 3.x (scripts/calibrate.sh turns the numbers into a server profile).
+
+Counting. From 3.7 on, opcode tracing (frame.f_trace_opcodes) reports every instruction. Before
+that, line tracing says which lines ran, and each line's instructions are read off its bytecode:
+fib and the handler have no loop inside a line, so a line's instructions all run when it runs.
+
+Ticks (CPython 2.7's Python/ceval.c): the ticker is decremented at the top of the eval loop, which
+an instruction reaches with `continue`; LOAD_FAST, LOAD_CONST, STORE_FAST, POP_TOP, the ROT and
+DUP family, NOP and JUMP_FORWARD go to fast_next_opcode and skip it, and so do POP_JUMP_IF_*
+after a COMPARE_OP (PREDICT jumps straight to them, and they see a bool). RETURN_VALUE leaves the
+frame without it. Entering a frame passes the top of the loop once: one tick.
+"""
+from __future__ import division, print_function
+
+import dis
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import echo_server  # noqa: E402  (fib and the handler the reference runs measure)
+
+FAST = set(["NOP", "LOAD_FAST", "LOAD_CONST", "STORE_FAST", "POP_TOP", "ROT_TWO", "ROT_THREE",
+            "ROT_FOUR", "DUP_TOP", "DUP_TOPX", "JUMP_FORWARD", "RETURN_VALUE"])
+PREDICTED = set(["POP_JUMP_IF_FALSE", "POP_JUMP_IF_TRUE"])
+
+
+def fib_calls(depth):
+    """How many calls fib(depth) makes, itself included."""
+    a, b = 1, 1  # calls of fib(0), fib(1)
+    for _ in range(depth - 1):
+        a, b = b, a + b + 1
+    return b if depth > 0 else 1
+
+
+def cpu_seconds():
+    t = os.times()
+    return t[0] + t[1]
+
+
+def ns_per_call(depth, seconds):
+    """Median over five rounds of the CPU time per fib call, each round at least seconds/5."""
+    per_round = seconds / 5.0
+    calls = fib_calls(depth)
+    rounds = []
+    for _ in range(5):
+        n = 0
+        start = cpu_seconds()
+        while True:
+            echo_server.fib(depth)
+            n += 1
+            used = cpu_seconds() - start
+            if used >= per_round:
+                break
+        rounds.append(used * 1e9 / (n * calls))
+    rounds.sort()
+    return rounds[2]
+
+
+def instructions(code):
+    """(offset, opname) of every instruction of code, in order, under 2.7 and 3.x."""
+    if hasattr(dis, "get_instructions"):
+        return [(i.offset, i.opname) for i in dis.get_instructions(code)]
+    out, raw, i = [], bytearray(code.co_code), 0
+    while i < len(raw):
+        op = raw[i]
+        out.append((i, dis.opname[op]))
+        i += 3 if op >= dis.HAVE_ARGUMENT else 1
+    return out
+
+
+def ticking(ops):
+    """How many of the instructions ops (names, in execution order) tick in CPython 2.7."""
+    ticks = 0
+    previous = None
+    for name in ops:
+        if name in FAST or (name in PREDICTED and previous == "COMPARE_OP"):
+            pass
+        else:
+            ticks += 1
+        previous = name
+    return ticks
+
+
+def lines_of(code):
+    """{line: [opname, ...]} for code, from its line table."""
+    starts = list(dis.findlinestarts(code))
+    ops = instructions(code)
+    out = {}
+    for k, (offset, line) in enumerate(starts):
+        end = starts[k + 1][0] if k + 1 < len(starts) else float("inf")
+        out.setdefault(line, []).extend(n for o, n in ops if offset <= o < end)
+    return out
+
+
+class Tracer(object):
+    """Counts the instructions run in frames of `code`: opcode events where the interpreter has
+    them, else line events expanded through the line table. Also counts entries of `code`."""
+
+    def __init__(self, code):
+        self.code = code
+        self.by_opcode = sys.version_info >= (3, 7)
+        self.lines = None if self.by_opcode else lines_of(code)
+        self.sequence = []  # opnames, in execution order
+        self.entries = 0
+        self.offsets = dict(instructions(code)) if self.by_opcode else None
+
+    def __call__(self, frame, event, arg):
+        if frame.f_code is not self.code:
+            return None
+        if event == "call":
+            self.entries += 1
+            if self.by_opcode:
+                frame.f_trace_opcodes = True
+                frame.f_trace_lines = False
+            return self.local
+        return None
+
+    def local(self, frame, event, arg):
+        if event == "opcode":
+            name = self.offsets.get(frame.f_lasti)
+            if name is not None and name != "CACHE":
+                self.sequence.append(name)
+        elif event == "line" and not self.by_opcode:
+            self.sequence.extend(self.lines.get(frame.f_lineno, []))
+        return self.local
+
+    def run(self, f, *args):
+        sys.settrace(self)
+        try:
+            f(*args)
+        finally:
+            sys.settrace(None)
+        return self
+
+
+class StubSocket(object):
+    """Gives `messages` messages to recv, then end of file; sendall takes anything."""
+
+    def __init__(self, messages):
+        self.left = messages
+
+    def setsockopt(self, *args):
+        pass
+
+    def recv(self, size):
+        if self.left == 0:
+            return b""
+        self.left -= 1
+        return b"x" * 100
+
+    def sendall(self, data):
+        pass
+
+
+class Handler(object):
+    def __init__(self, messages):
+        self.request = StubSocket(messages)
+
+
+def handler_per_message():
+    """(instructions, ticks) of the echo handler per message: the difference between 40 and 20
+    messages, so that entering and leaving the handler cancel out."""
+    handle = echo_server.EchoHandler.handle
+    handle = getattr(handle, "__func__", handle)
+    counts = []
+    for messages in (20, 40):
+        tracer = Tracer(handle.__code__).run(handle, Handler(messages))
+        counts.append((len(tracer.sequence), ticking(tracer.sequence)))
+    return ((counts[1][0] - counts[0][0]) / 20.0, (counts[1][1] - counts[0][1]) / 20.0)
+
+
+def main():
+    depth = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 2.0
+    traced_depth = min(depth, 12)
+    tracer = Tracer(echo_server.fib.__code__).run(echo_server.fib, traced_depth)
+    calls = tracer.entries
+    opcodes = len(tracer.sequence) / calls
+    ticks = (ticking(tracer.sequence) + calls) / calls  # one tick per frame entry
+    handler_opcodes, handler_ticks = handler_per_message()
+    result = {
+        "fib_depth": depth,
+        "calls_per_fib": fib_calls(depth),
+        "ns_per_call": ns_per_call(depth, seconds),
+        "opcodes_per_call": opcodes,
+        "ticks_per_call": ticks,
+        "handler_opcodes": handler_opcodes,
+        "handler_ticks": handler_ticks,
+        "traced_calls": calls,
+        "method": "opcode tracing" if tracer.by_opcode else "line tracing and the line table",
+    }
+    sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()

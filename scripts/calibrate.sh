@@ -43,13 +43,7 @@ while (($#)); do
     *) selectors+=" $1"; shift ;;
   esac
 done
-for selector in $selectors; do
-  valid_interpreter_selector "$selector" || die "unknown interpreter '$selector' (see --help)"
-done
-for pair in ${explicit[@]+"${explicit[@]}"}; do
-  [[ "$pair" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*=.+ ]] || die "--interpreter needs LABEL=PATH, not '$pair'"
-  [[ -x "${pair#*=}" && ! -d "${pair#*=}" ]] || die "--interpreter ${pair%%=*}: '${pair#*=}' is not an executable file"
-done
+check_interpreter_choice "$selectors" ${explicit[@]+"${explicit[@]}"}
 [[ "$seconds" =~ ^[0-9]+([.][0-9]+)?$ ]] && awk -v s="$seconds" 'BEGIN { exit !(s >= 0.1 && s <= 60) }' ||
   die "--seconds must be a number of seconds in [0.1, 60], not '$seconds'"
 check_count --fib-depth "$fib_depth"

@@ -62,13 +62,7 @@ scenario_file=${scenario_file:-$CONVOY_ROOT/configs/fidelity/default.sh}
 cdata fidelity-plan "$scenario_file" --check || exit 2
 interpreters=${interpreters//,/ }
 if [[ -z "${interpreters// /}" ]]; then ((${#explicit[@]} > 0)) || interpreters=all; fi
-for selector in $interpreters; do
-  valid_interpreter_selector "$selector" || die "unknown interpreter '$selector' (see scripts/reference.sh --help)"
-done
-for pair in ${explicit[@]+"${explicit[@]}"}; do
-  [[ "$pair" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*=.+ ]] || die "--interpreter needs LABEL=PATH, not '$pair'"
-  [[ -x "${pair#*=}" && ! -d "${pair#*=}" ]] || die "--interpreter ${pair%%=*}: '${pair#*=}' is not an executable file"
-done
+check_interpreter_choice "$interpreters" ${explicit[@]+"${explicit[@]}"}
 check_cpus --server-cpus "$server_cpus"
 check_cpus --client-cpus "$client_cpus"
 if [[ -n "$out" && -e "$out" && ! -d "$out" ]]; then die "--out '$out' is not a directory"; fi

@@ -57,13 +57,7 @@ check_count --fib-depth "$fib_depth"
 check_cpus --server-cpus "$server_cpus"
 check_cpus --client-cpus "$client_cpus"
 policies=${policies//,/ } interpreters=${interpreters//,/ }
-for selector in $interpreters; do
-  valid_interpreter_selector "$selector" || die "unknown interpreter '$selector' (see scripts/reference.sh --help)"
-done
-for pair in ${explicit[@]+"${explicit[@]}"}; do
-  [[ "$pair" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*=.+ ]] || die "--interpreter needs LABEL=PATH, not '$pair'"
-  [[ -x "${pair#*=}" && ! -d "${pair#*=}" ]] || die "--interpreter ${pair%%=*}: '${pair#*=}' is not an executable file"
-done
+check_interpreter_choice "$interpreters" ${explicit[@]+"${explicit[@]}"}
 if [[ -n "${policies// /}" ]] && lists_policies "${CONVOY_SERVER_BIN:-}"; then
   check_policies "$CONVOY_SERVER_BIN" $policies
 fi

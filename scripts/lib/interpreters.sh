@@ -130,3 +130,20 @@ find_interpreters() {
   done < <(printf '%s\n' ${found[@]+"${found[@]}"} | sort -V -t $'\t' -k1,1)
   return 0
 }
+
+# check_interpreter_choice SELECTORS [LABEL=PATH ...] — dies, before anything is started, on a
+# selector find_interpreters does not know or an --interpreter that is not LABEL=PATH of an
+# executable file.
+check_interpreter_choice() {
+  local selectors=$1 selector pair
+  shift
+  for selector in $selectors; do
+    valid_interpreter_selector "$selector" ||
+      die "unknown interpreter '$selector' (all, python, python2, python3, pypy, pypy3, ruby or a version such as python3.11)"
+  done
+  for pair in "$@"; do
+    [[ "$pair" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*=.+ ]] ||
+      die "--interpreter needs LABEL=PATH (a label of letters, digits and ._+-), not '$pair'"
+    [[ -x "${pair#*=}" && ! -d "${pair#*=}" ]] || die "--interpreter ${pair%%=*}: '${pair#*=}' is not an executable file"
+  done
+}

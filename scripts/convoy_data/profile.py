@@ -77,10 +77,11 @@ def refine(knobs, measured, stats, ticks):
     """(next knobs, emulated ns per call, done). An emulated call costs a fixed part (the check
     points, the recursion) plus bytecodes-per-call x bytecode-ns: the first step scales
     bytecode-ns by real/emulated, later ones solve the line through the last two runs. Done
-    within TOLERANCE, or when bytecode-ns cannot move. When even 1 ns per check point is too
-    slow, an interpreter that does not count ticks gets fewer check points per call (each
-    costing more; py3 then looks at its drop request less often, by tens of nanoseconds); a
-    CPython 2 keeps its ticks, and the profile says how far off it stays."""
+    within TOLERANCE. When even 1 ns per check point is too slow, or one nanosecond more or less
+    per check point steps over the target, an interpreter that does not count ticks gets fewer
+    check points per call (each costing more; py3 then looks at its drop request less often, by
+    tens of nanoseconds); a CPython 2 keeps its ticks, and the profile says how far off it
+    stays."""
     emulated = emulated_ns_per_call(stats)
     target = measured["ns_per_call"]
     history = knobs.get("history", []) + [[knobs["bytecodes-per-call"], knobs["bytecode-ns"], emulated]]
@@ -105,7 +106,13 @@ def refine(knobs, measured, stats, ticks):
         return {**current, "bytecodes-per-call": fewer, "bytecode-ns": 1}, emulated, False
     scaled = max(1, round(wanted))
     if scaled == ns:
-        return current, emulated, True
+        if ticks or bytecodes == 1:
+            return current, emulated, True  # as close as whole nanoseconds get
+        # Whole nanoseconds per check point are too coarse a step for this many check points:
+        # half as many, each twice as long, halve the step.
+        fewer = (bytecodes + 1) // 2
+        return ({**current, "bytecodes-per-call": fewer,
+                 "bytecode-ns": max(1, round(wanted * bytecodes / fewer))}, emulated, False)
     return {**current, "bytecode-ns": scaled}, emulated, False
 
 

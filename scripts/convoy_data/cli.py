@@ -9,7 +9,8 @@ import math
 import os
 import sys
 
-from . import apt, bench, checks, fidelity, plots, points, policies, seed, summary, sweep, units
+from . import apt, bench, checks, fidelity, plots, points, policies, seed, summary, sweep, timeline
+from . import units
 from . import rows as rows_mod
 
 
@@ -117,6 +118,14 @@ def _policy_family(a):
     return 0 if family else 1
 
 
+def _print_timeline(result):
+    lines, notes = result
+    for n in notes:
+        print(f"{os.environ.get('CONVOY_DATA_PROG', 'convoy-data')}: {n}", file=sys.stderr)
+    print("\n".join(lines))
+    return 0
+
+
 def _report(problems, text=""):
     for p in problems:
         print(p, file=sys.stderr)
@@ -164,6 +173,18 @@ _COMMANDS = {
     "seed": (lambda a: print(seed.table(a.out, a.messages)) or 0,
              "the seed experiment's table: done in X s beside the blog's figures",
              [("out", {}), ("--messages", {"type": int, "default": 1000})]),
+    "timeline": (lambda a: _print_timeline(timeline.timeline_command(
+        a.trace, a.out, a.from_ms, a.to_ms, not a.no_summary)),
+        "the GIL timeline of a convoy-server --trace file as PNG, and a summary line per thread", [
+            ("trace", {}), ("--out", {"help": "the PNG (default: TRACE with .png for .json)"}),
+            ("--from", {"dest": "from_ms", "metavar": "MS"}), ("--to", {"dest": "to_ms", "metavar": "MS"}),
+            ("--no-summary", {"action": "store_true"})]),
+    "timelines": (lambda a: _print_timeline(timeline.timelines_command(
+        a.png, a.traces, a.from_ms, a.to_ms, not a.no_summary)),
+        "several traces stacked, one panel each over spans of one length", [
+            ("png", {}), ("traces", {"nargs": "+", "metavar": "TRACE"}),
+            ("--from", {"dest": "from_ms", "metavar": "MS"}), ("--to", {"dest": "to_ms", "metavar": "MS"}),
+            ("--no-summary", {"action": "store_true"})]),
     "apt-source": (lambda a: print("\n".join(apt.sources(a.suite)[:1])) or 0,
                    "the archive the host's apt uses for a suite", [("suite", {})]),
     "bench-round": (lambda a: print(bench.round_line(a.work, a.n)) or 0, "one floor round",

@@ -162,6 +162,26 @@ SWEEP
     grep -q 'p50 ms' "$tmp/log" || fail "no table header"
     expect_png "$tmp/demo/latency-percentiles.png"
     ;;
+  timeline-fixture)
+    # A hand-made py3 trace: the PNG beside it, a summary line per thread, a window, the stack.
+    cp "$fixtures/trace-py3.json" "$tmp/trace-py3.json"
+    "$root/scripts/timeline.sh" "$tmp/trace-py3.json" >"$tmp/log" 2>"$tmp/err" ||
+      fail "timeline.sh failed: $(cat "$tmp/log" "$tmp/err")"
+    expect_png "$tmp/trace-py3.png"
+    [[ ! -s "$tmp/err" ]] || fail "notes for a complete trace: $(cat "$tmp/err")"
+    grep -qE '^io-1 +holds +0\.5% +waits +78\.3% +syscalls +21\.2% +4 waits, longest 5 ms$' "$tmp/log" ||
+      fail "no summary line for io-1: $(cat "$tmp/log")"
+    [[ $(grep -cE '^(main|io-1|fib-1) ' "$tmp/log") == 3 ]] || fail "not a line per thread: $(cat "$tmp/log")"
+    "$root/scripts/timeline.sh" "$tmp/trace-py3.json" --from=705 --to 706 --out "$tmp/w.png" >"$tmp/log" ||
+      fail "timeline.sh with a window failed"
+    expect_png "$tmp/w.png"
+    grep -qE '^io-1 +holds +3\.0% +waits +52\.0% ' "$tmp/log" || fail "the window was not applied: $(cat "$tmp/log")"
+    "$root/scripts/timeline.sh" "$tmp/trace-py3.json" "$fixtures/trace-py3.json" --out "$tmp/both.png" \
+      --from 700 --to 712 --no-summary >"$tmp/log" || fail "the stacked timelines failed"
+    expect_png "$tmp/both.png"
+    [[ $(cat "$tmp/log") == "wrote $tmp/both.png" ]] || fail "--no-summary printed: $(cat "$tmp/log")"
+    ! ls "$tmp"/*.tmp* 2>/dev/null || fail "a temporary file was left"
+    ;;
   reference-python3)
     "$root/scripts/reference.sh" --interpreter python3=/usr/bin/python3 --duration 1s --no-build \
       --out "$tmp/ref" >"$tmp/log" 2>&1 ||
@@ -247,8 +267,8 @@ SWEEP
     # --help has no side effects: nothing installed, built or started, no results directory.
     fake_tools
     before=$(ls -A "$root/results" 2>/dev/null || true)
-    for s in demo.sh docker-demo.sh sweep.sh reference.sh seed-experiment.sh fidelity.sh plot.sh bench-client.sh docker-smoke.sh \
-      install-deps.sh test.sh convoy-data; do
+    for s in demo.sh docker-demo.sh sweep.sh reference.sh seed-experiment.sh fidelity.sh plot.sh timeline.sh bench-client.sh \
+      docker-smoke.sh install-deps.sh test.sh convoy-data; do
       "$root/scripts/$s" --help >"$tmp/out" 2>&1 || fail "$s --help failed: $(cat "$tmp/out")"
       grep -qiE 'usage|scripts/' "$tmp/out" || fail "$s --help printed no usage: $(cat "$tmp/out")"
       expect_no_calls "$s --help"
@@ -260,6 +280,7 @@ SWEEP
     fake_tools
     printf 'modes="half-open"\n' >"$tmp/bad-sweep.sh"
     printf 'policies="none nosuch"\n' >"$tmp/bad-policy.sh"
+    printf '{"points": []}\n' >"$tmp/not-a-trace.json"
     while IFS='|' read -r message cmd; do
       rc=0
       eval "$cmd" >"$tmp/out" 2>"$tmp/err" </dev/null || rc=$?
@@ -297,6 +318,15 @@ must be a positive whole number|$root/scripts/bench-client.sh --rounds=0
 unknown option '--frob'|$root/scripts/docker-smoke.sh --frob
 is not a duration|SMOKE_DURATION=2 $root/scripts/docker-smoke.sh
 unknown option '--frob'|$root/scripts/plot.sh --frob
+unknown option '--frob'|$root/scripts/timeline.sh --frob
+is not a number of milliseconds|$root/scripts/timeline.sh $fixtures/trace-py3.json --from 5ms
+--to needs a value|$root/scripts/timeline.sh $fixtures/trace-py3.json --to
+must be before --to|$root/scripts/timeline.sh $fixtures/trace-py3.json --from 706 --to 705
+is outside the trace|$root/scripts/timeline.sh $fixtures/trace-py3.json --from 0 --to 5
+no such trace file|$root/scripts/timeline.sh $tmp/missing.json
+is not JSON|$root/scripts/timeline.sh $fixtures/sweep.csv
+has no traceEvents|$root/scripts/timeline.sh $tmp/not-a-trace.json --out $tmp/x.png
+several traces need --out|$root/scripts/timeline.sh $fixtures/trace-py3.json $fixtures/trace-py3.json
 unknown option '--frob'|$root/scripts/install-deps.sh --frob
 unknown option '--frob'|$root/scripts/test.sh --frob
 CASES

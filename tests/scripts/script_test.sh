@@ -27,6 +27,8 @@ fake_tools() {
   done
   export PATH="$tmp/fake:$PATH" DOCKER_CLI="$tmp/fake/docker"
 }
+# has_trace SERVER_BIN — true when the server lists --trace in its --help.
+has_trace() { "$1" --help 2>/dev/null | grep -qE -- '(^|[[:space:],])--trace([[:space:]=,]|$)'; }
 expect_no_calls() { [[ ! -s "$tmp/calls" ]] || fail "$1 ran $(sort -u "$tmp/calls" | tr '\n' ' ')"; }
 
 # descendants PID — the processes below PID, from /proc (parent PIDs after the command name).
@@ -161,6 +163,35 @@ SWEEP
     [[ $(get "$tmp/demo/summary.json" points.2.policy) == py3 ]] || fail "summary.json: no py3"
     grep -q 'p50 ms' "$tmp/log" || fail "no table header"
     expect_png "$tmp/demo/latency-percentiles.png"
+    if has_trace "$CONVOY_SERVER_BIN"; then
+      for p in none py2 py3; do expect_png "$tmp/demo/timeline-$p.png"; done
+      expect_png "$tmp/demo/timelines.png"
+    else
+      grep -qx "timeline: this convoy-server has no --trace; skipped" "$tmp/log" ||
+        fail "no line saying the timeline was skipped: $(cat "$tmp/log")"
+      ! ls "$tmp"/demo/trace-* 2>/dev/null || fail "trace files without --trace"
+    fi
+    ;;
+  demo-timeline)
+    # Against a server that traces (a stand-in, whatever this build can): the trace options per
+    # point, a timeline per policy, py2 above py3 in timelines.png; --no-timeline asks for none.
+    export REAL_SERVER_BIN=$CONVOY_SERVER_BIN CONVOY_SERVER_BIN="$fixtures/fake-trace-server"
+    "$root/scripts/demo.sh" --quick --no-build --no-install --policies py3,py2 --out "$tmp/demo" >"$tmp/log" 2>&1 ||
+      fail "demo failed: $(cat "$tmp/log")"
+    for p in py2 py3; do
+      [[ $(paste -sd' ' "$tmp/demo/trace-$p.json.args") == "--trace $tmp/demo/trace-$p.json --trace-after 0.4s --trace-for 30ms --trace-buffer 200000" ]] ||
+        fail "$p: not the trace options: $(cat "$tmp/demo/trace-$p.json.args")"
+      expect_png "$tmp/demo/timeline-$p.png"
+      grep -qE '^fib-1 +holds ' "$tmp/demo/timeline-$p.txt" || fail "no summary of $p: $(cat "$tmp/demo/timeline-$p.txt")"
+      grep -qx "timeline: $tmp/demo/timeline-$p.png" "$tmp/log" || fail "timeline-$p.png not named: $(cat "$tmp/log")"
+    done
+    expect_png "$tmp/demo/timelines.png"
+    ! grep -q 'no --trace' "$tmp/log" || fail "said it skipped the timeline: $(cat "$tmp/log")"
+    "$root/scripts/demo.sh" --quick --no-build --no-install --policies py3 --no-timeline --out "$tmp/plain" >"$tmp/log" 2>&1 ||
+      fail "demo --no-timeline failed: $(cat "$tmp/log")"
+    ! grep -q -- --trace "$tmp/plain/points/py3/server.args" || fail "--no-timeline passed --trace"
+    ! ls "$tmp"/plain/trace-* "$tmp"/plain/timeline* 2>/dev/null || fail "--no-timeline made a trace or a picture"
+    ! grep -q '^timeline' "$tmp/log" || fail "--no-timeline spoke of a timeline: $(cat "$tmp/log")"
     ;;
   timeline-fixture)
     # A hand-made py3 trace: the PNG beside it, a summary line per thread, a window, the stack.
@@ -356,6 +387,12 @@ CASES
     [[ $(get "$tmp/demo/points/py3/point.json" point.backend) == docker ]] || fail "not run by the docker backend"
     [[ $(get "$tmp/demo/points/py3/point.json" status) == ok ]] || fail "py3 failed: $(cat "$tmp/log")"
     [[ -s "$tmp/demo/docker.txt" ]] || fail "no docker.txt"
+    if has_trace "$CONVOY_SERVER_BIN"; then
+      expect_png "$tmp/demo/timeline-py3.png"
+    else
+      grep -qx "timeline: this convoy-server has no --trace; skipped" "$tmp/log" ||
+        fail "no line saying the timeline was skipped: $(cat "$tmp/log")"
+    fi
     interrupt "$tmp/term.log" TERM "$tmp/term/points/py3/server.out" \
       "$root/scripts/demo.sh" --docker --no-build --policies py3 --duration 30s --out "$tmp/term"
     ;;

@@ -174,15 +174,16 @@ def parse(doc, path="trace"):
 
 
 def _span(lanes, window_ns):
-    """(start, end) in µs: the recorded window (otherData.window_ns) widened to every event,
-    or without one (or one that misses the events) from the first event to the end of the last."""
+    """(start, end) in µs: the recorded window (otherData.window_ns; a wait or a syscall under way
+    when it opened may begin before it), or without one (or one that misses every event) from the
+    first event to the end of the last."""
     times = [t for l in lanes for spans in l.spans.values() for s in spans for t in s]
     times += [ts for l in lanes for ts, _ in l.instants]
     first, last = min(times), max(times)
     if isinstance(window_ns, list) and len(window_ns) == 2 and all(map(_is_number, window_ns)):
         start, end = window_ns[0] / 1000, window_ns[1] / 1000
         if start < end and start <= last and first <= end:
-            return min(start, first), max(end, last)
+            return start, end
     return first, last if last > first else first + 1.0
 
 

@@ -94,11 +94,15 @@ class ParseTest(TempDirTest):
         self.assertEqual([l.name for l in timeline.parse(b.doc()).lanes],
                          ["main", "io-1", "fib-2", "fib-10", "helper"])
 
-    def test_a_window_without_window_ns_is_the_events_extent(self):
+    def test_the_recorded_window_else_the_events_extent(self):
         trace = timeline.parse(two_threads().doc())
         self.assertEqual((trace.start, trace.end), (0.0, 1000.0))
         trace = timeline.parse(two_threads().doc(window_ns=[0, 2000000]))
         self.assertEqual((trace.start, trace.end), (0.0, 2000.0))
+        # Events under way when the window opened are cut at its edge.
+        trace = timeline.parse(two_threads().doc(window_ns=[200000, 900000]))
+        self.assertEqual((trace.start, trace.end), (200.0, 900.0))
+        self.assertAlmostEqual(timeline.summarize(trace, trace.start, trace.end)[1]["hold"], 650 / 700)
         # A recorded window that misses every event is not believed.
         trace = timeline.parse(two_threads().doc(window_ns=[5000000, 6000000]))
         self.assertEqual((trace.start, trace.end), (0.0, 1000.0))

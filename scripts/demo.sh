@@ -66,6 +66,7 @@ draw_timelines() {
       continue
     fi
     if cdata timeline "$trace" --out "$out/timeline-$id.png" >"$out/timeline-$id.txt"; then
+      sed -i '/^wrote /d' "$out/timeline-$id.txt"
       TIMELINES+=("$out/timeline-$id.png")
     else
       note "no timeline of $id; its trace is kept"

@@ -182,7 +182,8 @@ SWEEP
       [[ $(paste -sd' ' "$tmp/demo/trace-$p.json.args") == "--trace $tmp/demo/trace-$p.json --trace-after 0.4s --trace-for 30ms --trace-buffer 200000" ]] ||
         fail "$p: not the trace options: $(cat "$tmp/demo/trace-$p.json.args")"
       expect_png "$tmp/demo/timeline-$p.png"
-      grep -qE '^fib-1 +holds ' "$tmp/demo/timeline-$p.txt" || fail "no summary of $p: $(cat "$tmp/demo/timeline-$p.txt")"
+      [[ $(grep -cE '^(main|io-1|fib-1) +holds ' "$tmp/demo/timeline-$p.txt") == 3 && $(grep -c . "$tmp/demo/timeline-$p.txt") == 3 ]] ||
+        fail "not a summary line per thread of $p: $(cat "$tmp/demo/timeline-$p.txt")"
       grep -qx "timeline: $tmp/demo/timeline-$p.png" "$tmp/log" || fail "timeline-$p.png not named: $(cat "$tmp/log")"
     done
     expect_png "$tmp/demo/timelines.png"

@@ -83,8 +83,8 @@ draw_timelines() {
 
 duration=4s warmup=0.5s policies="" cpu_threads=1 think=2ms out="" install=1 timeline=1
 # What the timeline records: this long, this far into the run (after the warm-up), and at most this
-# many events per thread (py2 with one fib thread makes about 25 000 in 30 ms).
-trace_for=30ms trace_past_warmup=200ms trace_buffer=200000
+# many events per thread (py2 with one fib thread makes some 25 000 in 30 ms).
+trace_for=30ms trace_past_warmup=200ms trace_buffer=65536
 split_options "$@"
 set -- "${OPTIONS[@]}"
 while (($#)); do

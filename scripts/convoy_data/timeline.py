@@ -154,30 +154,34 @@ def parse(doc, path="trace"):
             elif e["id"] in flows_open:
                 ts, key = flows_open.pop(e["id"])
                 flows.append((ts, key, float(e["ts"]), lane(e).key))
-    found = [l for l in lanes.values() if any(l.spans.values()) or l.instants]
-    if not found:
+    # A named thread keeps its lane when it did nothing in the window (main, blocked in accept).
+    found = list(lanes.values())
+    if not any(any(l.spans.values()) or l.instants for l in found):
         raise ValueError(f"'{path}' has no thread events (no waits, holds, syscalls or instants)")
     for l in found:
-        for spans in l.spans.values():
-            spans.sort()
+        for kind in (HOLD, WAIT):
+            l.spans[kind].sort()
+        calls = sorted(zip(l.spans[SYSCALL], l.syscall_names))
+        l.spans[SYSCALL], l.syscall_names = [c[0] for c in calls], [c[1] for c in calls]
         l.instants.sort()
     start, end = _span(found, other.get("window_ns"))
     ordered = order_lanes(found)
     keep = {l.key for l in ordered}
     flows = [f for f in flows if f[1] in keep and f[3] in keep]
     dropped = other.get("dropped_events", 0)
-    return Trace(path=path, title=other.get("title") or title or "", policy=other.get("policy") or "",
-                 start=start, end=end, lanes=ordered, flows=sorted(flows),
-                 dropped=dropped if _is_number(dropped) else 0,
-                 dropped_by_thread={k: v for k, v in (other.get("dropped_by_thread") or {}).items()
-                                    if _is_number(v) and v > 0})
+    by_thread = other.get("dropped_by_thread")
+    return Trace(path=path, title=str(other.get("title") or title or ""),
+                 policy=str(other.get("policy") or ""), start=start, end=end, lanes=ordered,
+                 flows=sorted(flows), dropped=dropped if _is_number(dropped) else 0,
+                 dropped_by_thread={k: v for k, v in by_thread.items() if _is_number(v) and v > 0}
+                 if isinstance(by_thread, dict) else {})
 
 
 def _span(lanes, window_ns):
     """(start, end) in µs: the recorded window (otherData.window_ns; a wait or a syscall under way
     when it opened may begin before it), or without one (or one that misses every event) from the
     first event to the end of the last."""
-    times = [t for l in lanes for spans in l.spans.values() for s in spans for t in s]
+    times = [t for l in lanes for spans in l.spans.values() for span in spans for t in span]
     times += [ts for l in lanes for ts, _ in l.instants]
     first, last = min(times), max(times)
     if isinstance(window_ns, list) and len(window_ns) == 2 and all(map(_is_number, window_ns)):

@@ -179,7 +179,7 @@ SWEEP
     "$root/scripts/demo.sh" --quick --no-build --no-install --policies py3,py2 --out "$tmp/demo" >"$tmp/log" 2>&1 ||
       fail "demo failed: $(cat "$tmp/log")"
     for p in py2 py3; do
-      [[ $(paste -sd' ' "$tmp/demo/trace-$p.json.args") == "--trace $tmp/demo/trace-$p.json --trace-after 0.4s --trace-for 30ms --trace-buffer 200000" ]] ||
+      [[ $(paste -sd' ' "$tmp/demo/trace-$p.json.args") == "--trace $tmp/demo/trace-$p.json --trace-after 0.4s --trace-for 30ms --trace-buffer 65536" ]] ||
         fail "$p: not the trace options: $(cat "$tmp/demo/trace-$p.json.args")"
       expect_png "$tmp/demo/timeline-$p.png"
       [[ $(grep -cE '^(main|io-1|fib-1) +holds ' "$tmp/demo/timeline-$p.txt") == 3 && $(grep -c . "$tmp/demo/timeline-$p.txt") == 3 ]] ||

@@ -128,6 +128,13 @@ class ParseTest(TempDirTest):
         with self.assertRaisesRegex(ValueError, "no such trace file"):
             timeline.load(self.path("missing.json"))
 
+    def test_a_named_thread_without_events_keeps_its_lane(self):
+        b = two_threads().thread(7, "main", 0)
+        trace = timeline.parse(b.doc())
+        self.assertEqual([l.name for l in trace.lanes], ["main", "io-1", "fib-1"])
+        self.assertEqual(timeline.summarize(trace, trace.start, trace.end)[0]["waits"], 0)
+        self.assertEqual(timeline.parse(two_threads().doc(dropped_by_thread=[1])).dropped_by_thread, {})
+
     def test_unknown_names_and_categories_are_ignored(self):
         b = two_threads()
         b.events.append({"ph": "X", "name": "gc", "cat": "lock", "pid": 1, "tid": 1, "ts": 0, "dur": 5})

@@ -88,7 +88,9 @@ class ParseTest(TempDirTest):
             b.span(tid, "wants lock", 0, 10)
         self.assertEqual([l.name for l in timeline.parse(b.doc()).lanes], ["main", "io-1", "fib-1", "fib-2"])
         # Without sort indexes: main, io-K, fib-K by number (10 after 2), unknown names last.
-        b = Builder().thread(1, "fib-10").thread(2, "helper").thread(3, "fib-2").thread(4, "io-1").thread(5, "main")
+        b = Builder()
+        for tid, name in enumerate(("fib-10", "helper", "fib-2", "io-1", "main"), start=1):
+            b.thread(tid, name)
         for tid in range(1, 6):
             b.span(tid, "wants lock", 0, 10)
         self.assertEqual([l.name for l in timeline.parse(b.doc()).lanes],
@@ -114,7 +116,8 @@ class ParseTest(TempDirTest):
             "no ph": (json.dumps({"traceEvents": [{"ts": 1, "pid": 1, "tid": 1}]}), "event 0 has no ph"),
             "no ts": (json.dumps({"traceEvents": [{"ph": "i", "pid": 1, "tid": 1}]}), "has no ts"),
             "no tid": (json.dumps({"traceEvents": [{"ph": "i", "ts": 1, "pid": 1}]}), "has no tid"),
-            "no dur": (json.dumps({"traceEvents": [{"ph": "X", "ts": 1, "pid": 1, "tid": 1}]}), "no duration"),
+            "no dur": (json.dumps({"traceEvents": [{"ph": "X", "ts": 1, "pid": 1, "tid": 1}]}),
+                       "no duration"),
             "bad ts": (json.dumps({"traceEvents": [{"ph": "X", "ts": "1", "dur": 1, "pid": 1, "tid": 1}]}),
                        "not a number"),
             "empty": (json.dumps({"traceEvents": []}), "has no thread events"),
@@ -197,17 +200,23 @@ class SummaryTest(unittest.TestCase):
         b = Builder().thread(1, "io-1").span(1, "wants lock", 0, 60).span(1, "wants lock", 40, 100)
         trace = timeline.parse(b.doc(window_ns=[0, 200000]))
         self.assertAlmostEqual(timeline.summarize(trace, 0.0, 200.0)[0]["wait"], 0.5)
+        # One inside another.
+        b.span(1, "wants lock", 10, 30).span(1, "wants lock", 150, 160)
+        trace = timeline.parse(b.doc(window_ns=[0, 200000]))
+        self.assertAlmostEqual(timeline.summarize(trace, 0.0, 200.0)[0]["wait"], 0.55)
 
     def test_summary_lines(self):
         trace = timeline.load(FIXTURE)
         lines = timeline.summary_lines(trace, trace.start, trace.end)
         self.assertEqual(len(lines), 3)
-        self.assertRegex(lines[1], r"^io-1 +holds +0\.5% +waits +78\.3% +syscalls +21\.2% +4 waits, longest 5 ms$")
+        self.assertRegex(lines[1],
+                         r"^io-1 +holds +0\.5% +waits +78\.3% +syscalls +21\.2% +4 waits, longest 5 ms$")
         self.assertRegex(lines[0], r"^main +holds +0\.0% .* 0 waits$")
 
     def test_dropped_events_are_said(self):
         self.assertEqual(timeline.dropped_text(timeline.load(FIXTURE)), "")
-        trace = timeline.parse(two_threads().doc(dropped_events=1500, dropped_by_thread={"fib-1": 1500, "io-1": 0}))
+        trace = timeline.parse(two_threads().doc(dropped_events=1500,
+                                                 dropped_by_thread={"fib-1": 1500, "io-1": 0}))
         self.assertIn("1\u2009500 events dropped", timeline.dropped_text(trace))
         self.assertIn("fib-1 1\u2009500", timeline.dropped_text(trace))
         self.assertNotIn("io-1", timeline.dropped_text(trace))

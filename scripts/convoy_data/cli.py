@@ -10,7 +10,7 @@ import os
 import sys
 
 from . import apt, bench, checks, fidelity, plots, points, policies, profile, seed, summary
-from . import sweep, units
+from . import sweep, timeline, units
 from . import rows as rows_mod
 
 
@@ -118,6 +118,14 @@ def _policy_family(a):
     return 0 if family else 1
 
 
+def _print_timeline(result):
+    lines, notes = result
+    for n in notes:
+        print(f"{os.environ.get('CONVOY_DATA_PROG', 'convoy-data')}: {n}", file=sys.stderr)
+    print("\n".join(lines))
+    return 0
+
+
 def _report(problems, text=""):
     for p in problems:
         print(p, file=sys.stderr)
@@ -174,6 +182,18 @@ _COMMANDS = {
                        ("--path", {"required": True})]),
     "profile-describe": (lambda a: print(profile.describe(a.measured)) or 0,
                          "one line on a calibrate.py measurement", [("measured", {})]),
+    "timeline": (lambda a: _print_timeline(timeline.timeline_command(
+        a.trace, a.out, a.from_ms, a.to_ms, not a.no_summary)),
+        "the GIL timeline of a convoy-server --trace file as PNG, and a summary line per thread", [
+            ("trace", {}), ("--out", {"help": "the PNG (default: TRACE with .png for .json)"}),
+            ("--from", {"dest": "from_ms", "metavar": "MS"}), ("--to", {"dest": "to_ms", "metavar": "MS"}),
+            ("--no-summary", {"action": "store_true"})]),
+    "timelines": (lambda a: _print_timeline(timeline.timelines_command(
+        a.png, a.traces, a.from_ms, a.to_ms, not a.no_summary)),
+        "several traces stacked, one panel each over spans of one length", [
+            ("png", {}), ("traces", {"nargs": "+", "metavar": "TRACE"}),
+            ("--from", {"dest": "from_ms", "metavar": "MS"}), ("--to", {"dest": "to_ms", "metavar": "MS"}),
+            ("--no-summary", {"action": "store_true"})]),
     "apt-source": (lambda a: print("\n".join(apt.sources(a.suite)[:1])) or 0,
                    "the archive the host's apt uses for a suite", [("suite", {})]),
     "bench-round": (lambda a: print(bench.round_line(a.work, a.n)) or 0, "one floor round",

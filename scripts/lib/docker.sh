@@ -301,6 +301,7 @@ docker_results() {
 docker_list_policies() {
   timeout 60 "$DOCKER_CLI" run --rm --network host "$CONVOY_IMAGE" convoy-server --list-policies --json
 }
+docker_server_help() { timeout 60 "$DOCKER_CLI" run --rm --network host "$CONVOY_IMAGE" convoy-server --help; }
 
 # docker_server DIR NAME SERVER_ARGS... — convoy-server detached in container NAME (pinned to
 # SERVER_CPUS) until its ready line; SERVER_PORT from it. Returns 1 (logs in DIR) otherwise.

@@ -197,6 +197,28 @@ prepare_results() {
   fi
 }
 
+# server_has_option OPTION — true when the server about to run lists OPTION in its --help.
+server_has_option() {
+  local help
+  if [[ "$CONVOY_BACKEND" == docker ]]; then
+    help=$(docker_server_help 2>/dev/null) || true
+  else
+    help=$(timeout 20 "$SERVER_BIN" --help 2>/dev/null) || true
+  fi
+  grep -qE -- "(^|[[:space:],])$1([[:space:]=,]|\$)" <<<"$help"
+}
+
+# server_path OUT FILE — FILE under OUT as the server names it: OUT/FILE here, results/FILE in
+# its container.
+server_path() { if [[ "$CONVOY_BACKEND" == docker ]]; then echo "results/$2"; else echo "$1/$2"; fi; }
+
+# add_server_args DIR ARGS... — ARGS after the planned arguments of the point in DIR.
+add_server_args() {
+  local dir=$1
+  shift
+  printf '%s\0' "$@" >>"$dir/server.args"
+}
+
 # runner_notes — what the plan records about where and how its points run.
 runner_notes() {
   RUN_NOTES=(--note "server_cpus=$SERVER_CPUS" --note "client_cpus=$CLIENT_CPUS"

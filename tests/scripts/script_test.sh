@@ -27,6 +27,8 @@ fake_tools() {
   done
   export PATH="$tmp/fake:$PATH" DOCKER_CLI="$tmp/fake/docker"
 }
+# has_trace SERVER_BIN — true when the server lists --trace in its --help.
+has_trace() { "$1" --help 2>/dev/null | grep -qE -- '(^|[[:space:],])--trace([[:space:]=,]|$)'; }
 expect_no_calls() { [[ ! -s "$tmp/calls" ]] || fail "$1 ran $(sort -u "$tmp/calls" | tr '\n' ' ')"; }
 
 # descendants PID — the processes below PID, from /proc (parent PIDs after the command name).
@@ -161,6 +163,56 @@ SWEEP
     [[ $(get "$tmp/demo/summary.json" points.2.policy) == py3 ]] || fail "summary.json: no py3"
     grep -q 'p50 ms' "$tmp/log" || fail "no table header"
     expect_png "$tmp/demo/latency-percentiles.png"
+    if has_trace "$CONVOY_SERVER_BIN"; then
+      for p in none py2 py3; do expect_png "$tmp/demo/timeline-$p.png"; done
+      expect_png "$tmp/demo/timelines.png"
+    else
+      grep -qx "timeline: this convoy-server has no --trace; skipped" "$tmp/log" ||
+        fail "no line saying the timeline was skipped: $(cat "$tmp/log")"
+      ! ls "$tmp"/demo/trace-* 2>/dev/null || fail "trace files without --trace"
+    fi
+    ;;
+  demo-timeline)
+    # Against a server that traces (a stand-in, whatever this build can): the trace options per
+    # point, a timeline per policy, py2 above py3 in timelines.png; --no-timeline asks for none.
+    export REAL_SERVER_BIN=$CONVOY_SERVER_BIN CONVOY_SERVER_BIN="$fixtures/fake-trace-server"
+    "$root/scripts/demo.sh" --quick --no-build --no-install --policies py3,py2 --out "$tmp/demo" >"$tmp/log" 2>&1 ||
+      fail "demo failed: $(cat "$tmp/log")"
+    for p in py2 py3; do
+      [[ $(paste -sd' ' "$tmp/demo/trace-$p.json.args") == "--trace $tmp/demo/trace-$p.json --trace-after 0.4s --trace-for 30ms --trace-buffer 65536" ]] ||
+        fail "$p: not the trace options: $(cat "$tmp/demo/trace-$p.json.args")"
+      expect_png "$tmp/demo/timeline-$p.png"
+      [[ $(grep -cE '^(main|io-1|fib-1) +holds ' "$tmp/demo/timeline-$p.txt") == 3 && $(grep -c . "$tmp/demo/timeline-$p.txt") == 3 ]] ||
+        fail "not a summary line per thread of $p: $(cat "$tmp/demo/timeline-$p.txt")"
+      grep -qx "timeline: $tmp/demo/timeline-$p.png" "$tmp/log" || fail "timeline-$p.png not named: $(cat "$tmp/log")"
+    done
+    expect_png "$tmp/demo/timelines.png"
+    ! grep -q 'no --trace' "$tmp/log" || fail "said it skipped the timeline: $(cat "$tmp/log")"
+    "$root/scripts/demo.sh" --quick --no-build --no-install --policies py3 --no-timeline --out "$tmp/plain" >"$tmp/log" 2>&1 ||
+      fail "demo --no-timeline failed: $(cat "$tmp/log")"
+    ! grep -q -- --trace "$tmp/plain/points/py3/server.args" || fail "--no-timeline passed --trace"
+    ! ls "$tmp"/plain/trace-* "$tmp"/plain/timeline* 2>/dev/null || fail "--no-timeline made a trace or a picture"
+    ! grep -q '^timeline' "$tmp/log" || fail "--no-timeline spoke of a timeline: $(cat "$tmp/log")"
+    ;;
+  timeline-fixture)
+    # A hand-made py3 trace: the PNG beside it, a summary line per thread, a window, the stack.
+    cp "$fixtures/trace-py3.json" "$tmp/trace-py3.json"
+    "$root/scripts/timeline.sh" "$tmp/trace-py3.json" >"$tmp/log" 2>"$tmp/err" ||
+      fail "timeline.sh failed: $(cat "$tmp/log" "$tmp/err")"
+    expect_png "$tmp/trace-py3.png"
+    [[ ! -s "$tmp/err" ]] || fail "notes for a complete trace: $(cat "$tmp/err")"
+    grep -qE '^io-1 +holds +0\.5% +waits +78\.3% +syscalls +21\.2% +4 waits, longest 5 ms$' "$tmp/log" ||
+      fail "no summary line for io-1: $(cat "$tmp/log")"
+    [[ $(grep -cE '^(main|io-1|fib-1) ' "$tmp/log") == 3 ]] || fail "not a line per thread: $(cat "$tmp/log")"
+    "$root/scripts/timeline.sh" "$tmp/trace-py3.json" --from=705 --to 706 --out "$tmp/w.png" >"$tmp/log" ||
+      fail "timeline.sh with a window failed"
+    expect_png "$tmp/w.png"
+    grep -qE '^io-1 +holds +3\.0% +waits +52\.0% ' "$tmp/log" || fail "the window was not applied: $(cat "$tmp/log")"
+    "$root/scripts/timeline.sh" "$tmp/trace-py3.json" "$fixtures/trace-py3.json" --out "$tmp/both.png" \
+      --from 700 --to 712 --no-summary >"$tmp/log" || fail "the stacked timelines failed"
+    expect_png "$tmp/both.png"
+    [[ $(cat "$tmp/log") == "wrote $tmp/both.png" ]] || fail "--no-summary printed: $(cat "$tmp/log")"
+    ! ls "$tmp"/*.tmp* 2>/dev/null || fail "a temporary file was left"
     ;;
   reference-python3)
     "$root/scripts/reference.sh" --interpreter python3=/usr/bin/python3 --duration 1s --no-build \
@@ -282,8 +334,8 @@ SWEEP
     # --help has no side effects: nothing installed, built or started, no results directory.
     fake_tools
     before=$(ls -A "$root/results" 2>/dev/null || true)
-    for s in demo.sh docker-demo.sh sweep.sh reference.sh seed-experiment.sh fidelity.sh calibrate.sh plot.sh bench-client.sh docker-smoke.sh \
-      install-deps.sh test.sh convoy-data; do
+    for s in demo.sh docker-demo.sh sweep.sh reference.sh seed-experiment.sh fidelity.sh calibrate.sh plot.sh \
+      timeline.sh bench-client.sh docker-smoke.sh install-deps.sh test.sh convoy-data; do
       "$root/scripts/$s" --help >"$tmp/out" 2>&1 || fail "$s --help failed: $(cat "$tmp/out")"
       grep -qiE 'usage|scripts/' "$tmp/out" || fail "$s --help printed no usage: $(cat "$tmp/out")"
       expect_no_calls "$s --help"
@@ -295,6 +347,7 @@ SWEEP
     fake_tools
     printf 'modes="half-open"\n' >"$tmp/bad-sweep.sh"
     printf 'policies="none nosuch"\n' >"$tmp/bad-policy.sh"
+    printf '{"points": []}\n' >"$tmp/not-a-trace.json"
     while IFS='|' read -r message cmd; do
       rc=0
       eval "$cmd" >"$tmp/out" 2>"$tmp/err" </dev/null || rc=$?
@@ -336,6 +389,15 @@ must be a positive whole number|$root/scripts/bench-client.sh --rounds=0
 unknown option '--frob'|$root/scripts/docker-smoke.sh --frob
 is not a duration|SMOKE_DURATION=2 $root/scripts/docker-smoke.sh
 unknown option '--frob'|$root/scripts/plot.sh --frob
+unknown option '--frob'|$root/scripts/timeline.sh --frob
+is not a number of milliseconds|$root/scripts/timeline.sh $fixtures/trace-py3.json --from 5ms
+--to needs a value|$root/scripts/timeline.sh $fixtures/trace-py3.json --to
+must be before --to|$root/scripts/timeline.sh $fixtures/trace-py3.json --from 706 --to 705
+is outside the trace|$root/scripts/timeline.sh $fixtures/trace-py3.json --from 0 --to 5
+no such trace file|$root/scripts/timeline.sh $tmp/missing.json
+is not JSON|$root/scripts/timeline.sh $fixtures/sweep.csv
+has no traceEvents|$root/scripts/timeline.sh $tmp/not-a-trace.json --out $tmp/x.png
+several traces need --out|$root/scripts/timeline.sh $fixtures/trace-py3.json $fixtures/trace-py3.json
 unknown option '--frob'|$root/scripts/install-deps.sh --frob
 unknown option '--frob'|$root/scripts/test.sh --frob
 CASES
@@ -365,6 +427,12 @@ CASES
     [[ $(get "$tmp/demo/points/py3/point.json" point.backend) == docker ]] || fail "not run by the docker backend"
     [[ $(get "$tmp/demo/points/py3/point.json" status) == ok ]] || fail "py3 failed: $(cat "$tmp/log")"
     [[ -s "$tmp/demo/docker.txt" ]] || fail "no docker.txt"
+    if has_trace "$CONVOY_SERVER_BIN"; then
+      expect_png "$tmp/demo/timeline-py3.png"
+    else
+      grep -qx "timeline: this convoy-server has no --trace; skipped" "$tmp/log" ||
+        fail "no line saying the timeline was skipped: $(cat "$tmp/log")"
+    fi
     interrupt "$tmp/term.log" TERM "$tmp/term/points/py3/server.out" \
       "$root/scripts/demo.sh" --docker --no-build --policies py3 --duration 30s --out "$tmp/term"
     ;;

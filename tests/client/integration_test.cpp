@@ -456,7 +456,7 @@ TEST(ClientRunTest, HelpVersionAndPrintConfigExitZero) {
   const auto print =
       client({"-p", "5", "--mode", "open", "--rate", "10", "--print-config"}, milliseconds(10'000));
   EXPECT_EQ(print.exit_code, 0) << print.err;
-  EXPECT_NE(print.out.find("rate = 10\n"), std::string::npos) << print.out;
+  EXPECT_NE(print.out.find("\nrate=10\n"), std::string::npos) << print.out;
 }
 
 }  // namespace

@@ -25,13 +25,8 @@ constexpr std::size_t kMaxSize = 16u << 20;
 constexpr double kMinRate = 1e-3;
 constexpr double kMaxRate = 1e9;
 
-// Durations need a unit ("500us", "2s"), so a bare number is never silently taken as seconds;
-// "0" is the one exception.
-std::optional<std::chrono::nanoseconds> parse_with_unit(const std::string& text) {
-  if (text == "0") return std::chrono::nanoseconds(0);
-  if (text.empty() || !std::isalpha(static_cast<unsigned char>(text.back()))) return std::nullopt;
-  return convoy::parse_duration(text);
-}
+// Durations in convoy's one syntax (convoy/duration.hpp): a number and a unit, or a bare 0.
+using convoy::parse_duration;
 
 bool is_count(const std::string& text) {
   return !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
@@ -39,14 +34,13 @@ bool is_count(const std::string& text) {
 
 const CLI::Validator kDuration(
     [](std::string& s) -> std::string {
-      return parse_with_unit(s) ? ""
-                                : "'" + s + "' is not a duration (use a unit: 500us, 2ms, 10s)";
+      return parse_duration(s) ? "" : "'" + s + "' is not a duration (use a unit: 500us, 2ms, 10s)";
     },
     "DURATION");
 
 const CLI::Validator kWarmup(
     [](std::string& s) -> std::string {
-      if (is_count(s) || parse_with_unit(s)) return "";
+      if (is_count(s) || parse_duration(s)) return "";
       return "'" + s + "' is neither a request count (1000) nor a duration (500ms, 2s)";
     },
     "COUNT|DURATION");
@@ -212,19 +206,18 @@ Config Options::build() const {
   Config c = config_;
   c.mode = mode_ == "open" ? Mode::kOpen : Mode::kClosed;
   c.arrival = arrival_ == "poisson" ? Arrival::kPoisson : Arrival::kUniform;
-  c.think = *parse_with_unit(think_);
-  c.timeout = *parse_with_unit(timeout_);
-  c.connect_timeout = *parse_with_unit(connect_timeout_);
+  c.think = *parse_duration(think_);
+  c.timeout = *parse_duration(timeout_);
+  c.connect_timeout = *parse_duration(connect_timeout_);
   if (is_count(warmup_)) {
     c.warmup_count = std::stoull(warmup_);
   } else {
-    c.warmup_time = *parse_with_unit(warmup_);
+    c.warmup_time = *parse_duration(warmup_);
   }
   if (count_opt_->count() > 0) {
     c.count = count_;
   } else {
-    c.duration =
-        duration_opt_->count() > 0 ? *parse_with_unit(duration_) : std::chrono::seconds(10);
+    c.duration = duration_opt_->count() > 0 ? *parse_duration(duration_) : std::chrono::seconds(10);
   }
   return c;
 }

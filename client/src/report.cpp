@@ -66,8 +66,8 @@ nlohmann::json histogram_json(const LatencyHistogram& h, bool with_buckets) {
       {"p50_us", us(h.percentile(50))},
       {"p90_us", us(h.percentile(90))},
       {"p99_us", us(h.percentile(99))},
-      {"p99_9_us", us(h.percentile(99.9))},
-      {"p99_99_us", us(h.percentile(99.99))},
+      {"p999_us", us(h.percentile(99.9))},
+      {"p9999_us", us(h.percentile(99.99))},
       {"max_us", us(h.max())},
   };
   if (with_buckets) {
@@ -131,16 +131,19 @@ void write_hgrm(std::ostream& out, const LatencyHistogram& h) {
   const std::uint64_t total = h.count();
   out << format("%12s %14s %10s %14s\n\n", "Value", "Percentile", "TotalCount", "1/(1-Percentile)");
   if (total > 0) {
+    // Rows below 100 % until one reaches the maximum, so that a plot of 1/(1-Percentile), which
+    // cannot show the 100 % row, still ends at the largest value.
     double p = 0;
     while (true) {
       const auto at = h.at_percentile(p);
-      if (at.cumulative >= total && p > 0) break;
       out << format("%12.3f %14.12f %10llu %14.2f\n", us(at.value_ns), p / 100,
                     static_cast<unsigned long long>(at.cumulative), 1 / (1 - p / 100));
-      if (at.cumulative >= total) break;
+      if (at.value_ns >= h.max()) break;
       // As HdrHistogram: kTicksPerHalfDistance steps each time the distance to 100 % halves.
       const double half_distance = std::pow(2.0, std::floor(std::log2(100.0 / (100.0 - p))) + 1);
-      p += 100.0 / (kTicksPerHalfDistance * half_distance);
+      const double next = p + 100.0 / (kTicksPerHalfDistance * half_distance);
+      if (!(next > p) || next >= 100) break;  // beyond what a double tells apart from 100 %
+      p = next;
     }
     out << format("%12.3f %14.12f %10llu\n", us(h.max()), 1.0,
                   static_cast<unsigned long long>(total));

@@ -6,12 +6,12 @@
 #include <vector>
 
 #include "convoy/client/config.hpp"
-#include "subprocess.hpp"
+#include "process.hpp"
 
 namespace convoy::client {
 namespace {
 
-using testing::temp_path;
+using convoy::testing::temp_path;
 
 Config parse_ok(const std::vector<std::string>& args) {
   const auto o = parse_command_line(args);

@@ -18,10 +18,12 @@ std::string describe(std::uint16_t id, std::uint64_t seq) {
 }
 
 // The error kind (JSON error_kind) and message for a failed read.
-std::pair<std::string, std::string> read_failure(const boost::system::error_code& ec) {
-  if (ec == boost::asio::error::eof) return {"closed", "server closed the connection"};
-  if (ec == boost::asio::error::connection_reset) return {"reset", "server reset the connection"};
-  return {"io", "read failed: " + ec.message()};
+std::pair<ErrorKind, std::string> read_failure(const boost::system::error_code& ec) {
+  if (ec == boost::asio::error::eof) return {ErrorKind::kClosed, "server closed the connection"};
+  if (ec == boost::asio::error::connection_reset) {
+    return {ErrorKind::kReset, "server reset the connection"};
+  }
+  return {ErrorKind::kIo, "read failed: " + ec.message()};
 }
 
 }  // namespace
@@ -82,17 +84,17 @@ void Connection::flush() {
     }
   }
   write_in_progress_ = true;
-  boost::asio::async_write(
-      socket_, boost::asio::buffer(writing_),
-      [this](const boost::system::error_code& ec, std::size_t) {
-        write_in_progress_ = false;
-        if (closed_ || failed_) return;
-        if (ec) {
-          fail("io", "write failed on connection " + std::to_string(id_) + ": " + ec.message());
-          return;
-        }
-        flush();
-      });
+  boost::asio::async_write(socket_, boost::asio::buffer(writing_),
+                           [this](const boost::system::error_code& ec, std::size_t) {
+                             write_in_progress_ = false;
+                             if (closed_ || failed_) return;
+                             if (ec) {
+                               fail(ErrorKind::kIo, "write failed on connection " +
+                                                        std::to_string(id_) + ": " + ec.message());
+                               return;
+                             }
+                             flush();
+                           });
 }
 
 void Connection::read() {
@@ -211,7 +213,7 @@ void Connection::check_timeout(std::int64_t now) {
                            describe(id_, oldest.seq) + ", " + std::to_string(outstanding_.size()) +
                            " request(s) unanswered)";
   outstanding_.pop_front();
-  fail("timeout", what);
+  fail(ErrorKind::kTimeout, what);
 }
 
 bool Connection::done() const {
@@ -244,7 +246,7 @@ void Connection::drop_outstanding(bool stopped) {
   outstanding_.clear();
 }
 
-void Connection::fail(const std::string& kind, const std::string& message) {
+void Connection::fail(ErrorKind kind, const std::string& message) {
   failed_ = true;
   drop_outstanding(false);
   boost::system::error_code ignored;

@@ -20,7 +20,7 @@ std::string format(const char* fmt, auto... args) {
 }
 
 const char* status(const RunResult& r) {
-  if (r.error_kind == "interrupted") return "interrupted";
+  if (r.error_kind == ErrorKind::kInterrupted) return "interrupted";
   return r.exit_code() == 0 ? "ok" : "error";
 }
 
@@ -38,14 +38,14 @@ std::string error_list(const ErrorCounts& e) {
     if (!out.empty()) out += ", ";
     out += std::to_string(n) + " " + what;
   };
-  item(e.corrupted, "corrupted");
-  item(e.reordered, "reordered");
-  item(e.duplicated, "duplicated");
-  item(e.short_echoes, "short");
-  item(e.timeouts, "timed out");
-  item(e.lost, "lost");
-  item(e.abandoned, "abandoned at stop");
+  for (const auto& c : kErrorCounters) item(e.*c.member, c.words);
   return out.empty() ? "none" : out;
+}
+
+nlohmann::json error_json(const ErrorCounts& e) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& c : kErrorCounters) j[c.key] = e.*c.member;
+  return j;
 }
 
 template <typename Write>
@@ -85,7 +85,8 @@ nlohmann::json result_json(const Config& config, const RunResult& r,
       {"status", status(r)},
       {"exit_code", r.exit_code()},
       {"error", r.error.empty() ? nlohmann::json() : nlohmann::json(r.error)},
-      {"error_kind", r.error_kind.empty() ? nlohmann::json() : nlohmann::json(r.error_kind)},
+      {"error_kind", r.error_kind == ErrorKind::kNone ? nlohmann::json()
+                                                      : nlohmann::json(to_string(r.error_kind))},
       {"first_corruption",
        r.first_corruption.empty() ? nlohmann::json() : nlohmann::json(r.first_corruption)},
       {"elapsed_s", r.elapsed_s},
@@ -97,14 +98,7 @@ nlohmann::json result_json(const Config& config, const RunResult& r,
         {"not_sent", r.not_sent},
         {"warmup_sent", r.warmup_sent},
         {"warmup_completed", r.warmup_completed}}},
-      {"errors",
-       {{"corrupted", r.errors.corrupted},
-        {"reordered", r.errors.reordered},
-        {"duplicated", r.errors.duplicated},
-        {"short", r.errors.short_echoes},
-        {"timeouts", r.errors.timeouts},
-        {"lost", r.errors.lost},
-        {"abandoned", r.errors.abandoned}}},
+      {"errors", error_json(r.errors)},
       {"latency_from", open ? "intended send time (coordinated omission corrected)" : "send"},
       {"latency", histogram_json(r.latency)},
   };

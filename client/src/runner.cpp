@@ -12,18 +12,34 @@
 
 namespace convoy::client {
 
+std::uint64_t ErrorCounts::total() const {
+  std::uint64_t n = 0;
+  for (const auto& c : kErrorCounters) n += c.fails_the_run ? this->*c.member : 0;
+  return n;
+}
+
 void ErrorCounts::add(const ErrorCounts& o) {
-  corrupted += o.corrupted;
-  reordered += o.reordered;
-  duplicated += o.duplicated;
-  short_echoes += o.short_echoes;
-  timeouts += o.timeouts;
-  lost += o.lost;
-  abandoned += o.abandoned;
+  for (const auto& c : kErrorCounters) this->*c.member += o.*c.member;
+}
+
+const char* to_string(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kNone: return "";
+    case ErrorKind::kResolve: return "resolve";
+    case ErrorKind::kConnect: return "connect";
+    case ErrorKind::kClosed: return "closed";
+    case ErrorKind::kReset: return "reset";
+    case ErrorKind::kIo: return "io";
+    case ErrorKind::kTimeout: return "timeout";
+    case ErrorKind::kInterrupted: return "interrupted";
+    case ErrorKind::kSetup: return "setup";
+    case ErrorKind::kInternal: return "internal";
+  }
+  return "";
 }
 
 int RunResult::exit_code() const {
-  if (error_kind == "interrupted") return 130;
+  if (error_kind == ErrorKind::kInterrupted) return 130;
   return error.empty() && errors.total() == 0 ? 0 : 1;
 }
 
@@ -61,7 +77,7 @@ RunResult run_load(const Config& config, const std::function<void(const Progress
   const auto endpoints = resolver.resolve(config.host, std::to_string(config.port), ec);
   if (ec) {
     result.error = "cannot resolve '" + config.host + "': " + ec.message();
-    result.error_kind = "resolve";
+    result.error_kind = ErrorKind::kResolve;
     return result;
   }
 
@@ -80,7 +96,7 @@ RunResult run_load(const Config& config, const std::function<void(const Progress
     const std::string error = w->connect(endpoints);
     if (!error.empty()) {
       result.error = "cannot connect to " + target + ": " + error;
-      result.error_kind = "connect";
+      result.error_kind = ErrorKind::kConnect;
       return result;
     }
   }
@@ -99,7 +115,7 @@ RunResult run_load(const Config& config, const std::function<void(const Progress
       try {
         worker->run();
       } catch (const std::exception& e) {
-        state.fail("internal", std::string("client thread failed: ") + e.what());
+        state.fail(ErrorKind::kInternal, std::string("client thread failed: ") + e.what());
       }
       std::lock_guard lock(mu);
       --running;
@@ -111,7 +127,7 @@ RunResult run_load(const Config& config, const std::function<void(const Progress
     while (running > 0) {
       cv.wait_for(lock, std::chrono::milliseconds(250));
       if (interrupt != nullptr && interrupt->load() && !state.stopping()) {
-        state.fail("interrupted", "interrupted");
+        state.fail(ErrorKind::kInterrupted, "interrupted");
       }
       if (progress) {
         Progress p;

@@ -70,13 +70,13 @@ class RunState {
 
   bool stopping() const { return stop_.load(std::memory_order_acquire); }
   /// Any thread: records the first fatal error and stops every worker promptly.
-  void fail(const std::string& kind, const std::string& message);
+  void fail(ErrorKind kind, const std::string& message);
   /// When the first fatal error (or the interrupt) stopped the run; kNever if nothing did.
   std::int64_t stopped_at_ns() const { return stopped_at_.load(std::memory_order_acquire); }
 
   /// After the workers have joined: the first fatal error, if any.
   std::string error() const;
-  std::string error_kind() const;
+  ErrorKind error_kind() const;
 
   std::atomic<std::uint64_t> progress_completed{0};
   std::atomic<std::uint64_t> progress_errors{0};
@@ -93,7 +93,7 @@ class RunState {
   std::vector<boost::asio::io_context*> contexts_;
   mutable std::mutex mu_;
   std::string error_;
-  std::string error_kind_;
+  ErrorKind error_kind_ = ErrorKind::kNone;
 };
 
 class Worker;
@@ -136,7 +136,7 @@ class Connection {
   void on_read(const boost::system::error_code& ec, std::size_t n);
   void on_message(std::span<const std::byte> message, std::int64_t now);
   void complete(const Pending& p, std::int64_t now);
-  void fail(const std::string& kind, const std::string& message);
+  void fail(ErrorKind kind, const std::string& message);
   // Forgets every outstanding request: written ones count as lost (or abandoned, when the run
   // was stopped), ones never handed to the socket as not sent.
   void drop_outstanding(bool stopped);

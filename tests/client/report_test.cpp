@@ -269,5 +269,43 @@ TEST(ClientReportTest, UnansweredAndNotSentRequestsAreReported) {
   EXPECT_NE(out.str().find("40 scheduled request(s) were never sent"), std::string::npos);
 }
 
+// The counters' sum, total and JSON all come from kErrorCounters: each counter set to its own
+// value comes out under its key, and the total leaves out what does not fail a run.
+TEST(ClientReportTest, ErrorCountersSumTotalAndJsonFromOneTable) {
+  ErrorCounts a;
+  std::uint64_t value = 1;
+  std::uint64_t failing = 0;
+  for (const auto& c : kErrorCounters) {
+    a.*c.member = value;
+    if (c.fails_the_run) failing += value;
+    value *= 10;
+  }
+  ErrorCounts sum;
+  sum.add(a);
+  sum.add(a);
+  EXPECT_EQ(sum.total(), 2 * failing);
+  EXPECT_EQ(a.abandoned, 1'000'000u);  // the one that does not fail a run
+  EXPECT_EQ(a.total(), 111'111u);
+
+  RunResult r;
+  r.errors = sum;
+  const auto errors = result_json(Config{}, r, nlohmann::json::object())["results"]["errors"];
+  EXPECT_EQ(errors.size(), kErrorCounters.size());
+  for (const auto& c : kErrorCounters) EXPECT_EQ(errors.at(c.key), 2 * (a.*c.member)) << c.key;
+  EXPECT_EQ(errors.at("short"), 2 * a.short_echoes);
+}
+
+TEST(ClientReportTest, ErrorKindIsNamedInTheJsonAndNullWhenNone) {
+  RunResult r;
+  EXPECT_TRUE(result_json(Config{}, r, {})["results"]["error_kind"].is_null());
+  r.error = "no echo within 1s";
+  r.error_kind = ErrorKind::kTimeout;
+  EXPECT_EQ(result_json(Config{}, r, {})["results"]["error_kind"], "timeout");
+  EXPECT_EQ(r.exit_code(), 1);
+  r.error_kind = ErrorKind::kInterrupted;
+  EXPECT_EQ(result_json(Config{}, r, {})["results"]["status"], "interrupted");
+  EXPECT_EQ(r.exit_code(), 130);
+}
+
 }  // namespace
 }  // namespace convoy::client

@@ -136,57 +136,32 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
 }
 
 void Connection::on_message(std::span<const std::byte> message, std::int64_t now) {
-  auto& result = worker_.result();
-  MessageHeader got;
-  const bool magic = decode_header(message, got);
-  const bool intact = magic && got.connection == id_ && self_consistent(message);
-
-  if (!outstanding_.empty()) {
-    const Pending front = outstanding_.front();
-    const MessageHeader want{id_, front.flags, front.seq, front.intended_ns, front.sent_ns};
-    Mismatch mismatch;
-    if (verify_message(message, want, &mismatch)) {
-      outstanding_.pop_front();
-      complete(front, now);
+  EchoClass echo = classify_echo(message, id_, outstanding_, next_seq_);
+  auto& errors = worker_.result().errors;
+  switch (echo.verdict) {
+    case EchoVerdict::kReordered: ++errors.reordered; [[fallthrough]];
+    case EchoVerdict::kVerified: {
+      const auto it = outstanding_.begin() + static_cast<std::ptrdiff_t>(echo.index);
+      const Pending p = *it;
+      outstanding_.erase(it);
+      complete(p, now);
       after_reply(now);
       return;
     }
-    if (intact && got.seq != front.seq) {
-      const auto it = std::find_if(outstanding_.begin() + 1, outstanding_.end(),
-                                   [&](const Pending& p) { return p.seq == got.seq; });
-      if (it != outstanding_.end()) {
-        const MessageHeader other{id_, it->flags, it->seq, it->intended_ns, it->sent_ns};
-        if (got == other) {
-          ++result.errors.reordered;
-          const Pending p = *it;
-          outstanding_.erase(it);
-          complete(p, now);
-          after_reply(now);
-          return;
-        }
-      } else if (got.seq < next_seq_) {
-        ++result.errors.duplicated;
-        return;
-      }
-    }
-    ++result.errors.corrupted;
-    if (result.first_corruption.empty())
-      result.first_corruption = describe_mismatch(want, mismatch);
-    outstanding_.pop_front();
-    after_reply(now);
-    return;
+    case EchoVerdict::kDuplicate: ++errors.duplicated; return;
+    case EchoVerdict::kCorrupt:
+      note_corruption(std::move(echo.corruption));
+      outstanding_.pop_front();  // the oldest request got this instead of its echo
+      after_reply(now);
+      return;
+    case EchoVerdict::kUnsolicited: note_corruption(std::move(echo.corruption)); return;
   }
+}
 
-  // Nothing was outstanding: an extra copy of an answered request, or bytes nobody sent.
-  if (intact && got.seq < next_seq_) {
-    ++result.errors.duplicated;
-  } else {
-    ++result.errors.corrupted;
-    if (result.first_corruption.empty()) {
-      result.first_corruption =
-          "connection " + std::to_string(id_) + ": an echo arrived with no request outstanding";
-    }
-  }
+void Connection::note_corruption(std::string where) {
+  auto& result = worker_.result();
+  ++result.errors.corrupted;
+  if (result.first_corruption.empty()) result.first_corruption = std::move(where);
 }
 
 void Connection::complete(const Pending& p, std::int64_t now) { worker_.record(p, now); }

@@ -22,6 +22,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "convoy/client/config.hpp"
+#include "convoy/client/echo.hpp"
 #include "convoy/client/runner.hpp"
 #include "convoy/client/schedule.hpp"
 
@@ -98,14 +99,6 @@ class RunState {
 
 class Worker;
 
-/// One request sent and not yet answered.
-struct Pending {
-  std::uint64_t seq = 0;
-  std::int64_t intended_ns = 0;
-  std::int64_t sent_ns = 0;  // 0 until written
-  std::uint16_t flags = 0;
-};
-
 /// One TCP connection of a worker: writes requests, reads and checks echoes. Runs only on its
 /// worker's thread (all handlers are on that worker's io_context).
 class Connection {
@@ -136,6 +129,7 @@ class Connection {
   void on_read(const boost::system::error_code& ec, std::size_t n);
   void on_message(std::span<const std::byte> message, std::int64_t now);
   void complete(const Pending& p, std::int64_t now);
+  void note_corruption(std::string where);
   void fail(ErrorKind kind, const std::string& message);
   // Forgets every outstanding request: written ones count as lost (or abandoned, when the run
   // was stopped), ones never handed to the socket as not sent.

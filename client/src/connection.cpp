@@ -34,7 +34,7 @@ Connection::Connection(Worker& worker, boost::asio::io_context& io, std::uint16_
       socket_(io),
       think_timer_(io),
       id_(id),
-      rbuf_(std::max<std::size_t>(64 * 1024, 4 * worker.state().config().size)) {}
+      received_(std::max<std::size_t>(64 * 1024, 4 * worker.state().config().size)) {}
 
 void Connection::start() {
   read();
@@ -98,20 +98,21 @@ void Connection::flush() {
 }
 
 void Connection::read() {
-  if (rbegin_ > 0 && rbuf_.size() - rend_ < config_.size) {
-    std::memmove(rbuf_.data(), rbuf_.data() + rbegin_, rend_ - rbegin_);
-    rend_ -= rbegin_;
-    rbegin_ = 0;
+  if (unchecked_begin_ > 0 && received_.size() - received_end_ < config_.size) {
+    std::memmove(received_.data(), received_.data() + unchecked_begin_,
+                 received_end_ - unchecked_begin_);
+    received_end_ -= unchecked_begin_;
+    unchecked_begin_ = 0;
   }
   socket_.async_read_some(
-      boost::asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_),
+      boost::asio::buffer(received_.data() + received_end_, received_.size() - received_end_),
       [this](const boost::system::error_code& ec, std::size_t n) { on_read(ec, n); });
 }
 
 void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
   if (closed_ || failed_) return;
   if (ec) {
-    const std::size_t partial = rend_ - rbegin_;
+    const std::size_t partial = received_end_ - unchecked_begin_;
     auto& errors = worker_.result().errors;
     auto [kind, what] = read_failure(ec);
     what += " (connection " + std::to_string(id_);
@@ -125,13 +126,13 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
     fail(kind, what);
     return;
   }
-  rend_ += n;
+  received_end_ += n;
   const std::int64_t now = now_ns();
-  while (rend_ - rbegin_ >= config_.size && !failed_) {
-    on_message(std::span<const std::byte>(rbuf_.data() + rbegin_, config_.size), now);
-    rbegin_ += config_.size;
+  while (received_end_ - unchecked_begin_ >= config_.size && !failed_) {
+    on_message(std::span<const std::byte>(received_.data() + unchecked_begin_, config_.size), now);
+    unchecked_begin_ += config_.size;
   }
-  if (rbegin_ == rend_) rbegin_ = rend_ = 0;
+  if (unchecked_begin_ == received_end_) unchecked_begin_ = received_end_ = 0;
   if (!failed_ && !closed_) read();
 }
 

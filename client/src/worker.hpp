@@ -145,9 +145,11 @@ class Connection {
   std::vector<std::byte> pending_;  // encoded, not yet handed to the socket
   std::vector<std::byte> writing_;  // handed to async_write, not yet completed
   bool write_in_progress_ = false;
-  std::vector<std::byte> rbuf_;
-  std::size_t rbegin_ = 0;
-  std::size_t rend_ = 0;
+  // Bytes read from the socket: [unchecked_begin_, received_end_) is what has not yet been
+  // taken as whole echoes (at most one partial echo once on_read has checked them).
+  std::vector<std::byte> received_;
+  std::size_t unchecked_begin_ = 0;
+  std::size_t received_end_ = 0;
   bool done_sending_ = false;
   bool failed_ = false;
   bool closed_ = false;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <map>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
@@ -24,13 +25,8 @@ constexpr std::size_t kMaxSize = 16u << 20;
 constexpr double kMinRate = 1e-3;
 constexpr double kMaxRate = 1e9;
 
-// Durations need a unit ("500us", "2s"), so a bare number is never silently taken as seconds;
-// "0" is the one exception.
-std::optional<std::chrono::nanoseconds> parse_with_unit(const std::string& text) {
-  if (text == "0") return std::chrono::nanoseconds(0);
-  if (text.empty() || !std::isalpha(static_cast<unsigned char>(text.back()))) return std::nullopt;
-  return convoy::parse_duration(text);
-}
+// Durations in convoy's one syntax (convoy/duration.hpp): a number and a unit, or a bare 0.
+using convoy::parse_duration;
 
 bool is_count(const std::string& text) {
   return !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
@@ -38,14 +34,13 @@ bool is_count(const std::string& text) {
 
 const CLI::Validator kDuration(
     [](std::string& s) -> std::string {
-      return parse_with_unit(s) ? ""
-                                : "'" + s + "' is not a duration (use a unit: 500us, 2ms, 10s)";
+      return parse_duration(s) ? "" : "'" + s + "' is not a duration (use a unit: 500us, 2ms, 10s)";
     },
     "DURATION");
 
 const CLI::Validator kWarmup(
     [](std::string& s) -> std::string {
-      if (is_count(s) || parse_with_unit(s)) return "";
+      if (is_count(s) || parse_duration(s)) return "";
       return "'" + s + "' is neither a request count (1000) nor a duration (500ms, 2s)";
     },
     "COUNT|DURATION");
@@ -80,13 +75,11 @@ std::string unknown_key_message(const std::string& message, const std::vector<st
   return "--config: unknown key '" + key + "'";
 }
 
-std::string toml_string(const std::string& s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
+ParseOutcome fail(const std::string& message) {
+  ParseOutcome o;
+  o.exit_code = 2;
+  o.error = "convoy-client: error: " + convoy::one_line(message) + " (see --help)";
+  return o;
 }
 
 std::string number(double v) {
@@ -99,84 +92,52 @@ std::string number(double v) {
   return buf;
 }
 
-// The effective config as TOML that --config reads back: only the options that apply to the
-// chosen mode, so the output never trips the consistency checks.
-std::string config_to_toml(const Config& c) {
-  std::ostringstream out;
-  out << "# " << convoy::version_line("convoy-client") << ": effective configuration\n";
-  out << "host = " << toml_string(c.host) << "\n";
-  out << "port = " << c.port << "\n";
-  out << "connections = " << c.connections << "\n";
-  out << "threads = " << c.threads << "\n";
-  if (!c.cpus.empty()) {
-    out << "cpus = [";
-    for (std::size_t i = 0; i < c.cpus.size(); ++i) out << (i ? ", " : "") << c.cpus[i];
-    out << "]\n";
-  }
-  out << "mode = " << toml_string(to_string(c.mode)) << "\n";
-  if (c.mode == Mode::kClosed) {
-    out << "think = " << toml_string(convoy::format_duration(c.think)) << "\n";
-  } else {
-    out << "rate = " << number(c.rate) << "\n";
-    out << "arrival = " << toml_string(to_string(c.arrival)) << "\n";
-    out << "max-in-flight = " << c.max_in_flight << "\n";
-  }
-  out << "seed = " << c.seed << "\n";
-  out << "size = " << c.size << "\n";
-  if (c.count) {
-    out << "count = " << *c.count << "\n";
-  } else {
-    out << "duration = " << toml_string(convoy::format_duration(*c.duration)) << "\n";
-  }
-  if (c.warmup_count > 0) {
-    out << "warmup = " << c.warmup_count << "\n";
-  } else {
-    out << "warmup = " << toml_string(convoy::format_duration(c.warmup_time)) << "\n";
-  }
-  out << "timeout = " << toml_string(convoy::format_duration(c.timeout)) << "\n";
-  out << "connect-timeout = " << toml_string(convoy::format_duration(c.connect_timeout)) << "\n";
-  if (!c.json_path.empty()) out << "json = " << toml_string(c.json_path) << "\n";
-  if (!c.csv_path.empty()) out << "csv = " << toml_string(c.csv_path) << "\n";
-  if (!c.hgrm_path.empty()) out << "hgrm = " << toml_string(c.hgrm_path) << "\n";
-  return out.str();
-}
-
-ParseOutcome fail(const std::string& message) {
-  ParseOutcome o;
-  o.exit_code = 2;
-  o.error = "convoy-client: error: " + convoy::one_line(message) + " (see --help)";
-  return o;
-}
-
-}  // namespace
-
-const char* to_string(Mode mode) { return mode == Mode::kClosed ? "closed" : "open"; }
-
-const char* to_string(Arrival arrival) {
-  return arrival == Arrival::kUniform ? "uniform" : "poisson";
-}
-
-ParseOutcome parse_command_line(int argc, const char* const* argv) {
-  CLI::App app{
+CLI::App make_app() {
+  return CLI::App{
       "convoy-client: round-trip latency of a TCP echo server, closed or open loop.\n"
       "Durations need a unit (500us, 2ms, 10s). Every option can also be set in a TOML file "
       "(--config), keys being the long option names.",
       "convoy-client"};
+}
+
+// The options of convoy-client bound to the texts and fields they set: declared once, used to
+// parse a command line and to write a configuration that --config reads back.
+class Options {
+ public:
+  explicit Options(CLI::App& app);
+  Options(const Options&) = delete;
+  Options& operator=(const Options&) = delete;
+
+  /// The configuration the parsed options describe (each value already checked by CLI11).
+  Config build() const;
+
+  /// "" or what is wrong with `c` or with the combination of options given.
+  std::string validate(const Config& c) const;
+
+  bool print_config = false;
+
+ private:
+  Config config_;
+  std::string mode_ = "closed";
+  std::string arrival_ = "uniform";
+  std::string think_ = "0";
+  std::string duration_;
+  std::uint64_t count_ = 0;
+  std::string warmup_ = "0";
+  std::string timeout_ = "1s";
+  std::string connect_timeout_ = "2s";
+  CLI::Option* rate_ = nullptr;
+  CLI::Option* arrival_opt_ = nullptr;
+  CLI::Option* in_flight_ = nullptr;
+  CLI::Option* duration_opt_ = nullptr;
+  CLI::Option* count_opt_ = nullptr;
+};
+
+Options::Options(CLI::App& app) {
+  auto& c = config_;
   app.set_config("--config", "", "Read options from a TOML file (command-line values win)");
   app.allow_config_extras(false);
   app.set_version_flag("--version", convoy::version_line("convoy-client"));
-
-  Config c;
-  std::string mode = "closed";
-  std::string arrival = "uniform";
-  std::string think = "0";
-  std::string duration;
-  std::uint64_t count = 0;
-  std::string warmup = "0";
-  std::string timeout = "1s";
-  std::string connect_timeout = "2s";
-  bool print_config = false;
-
   app.add_option("--host", c.host, "Server address or host name")->capture_default_str();
   app.add_option("-p,--port", c.port, "Server TCP port")->required()->check(CLI::Range(1, 65535));
   app.add_option("-c,--connections", c.connections, "TCP connections")
@@ -189,22 +150,21 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   app.add_option("--cpus", c.cpus, "Pin client thread k to CPU cpus[k % n] (e.g. 1 or 0,1)")
       ->delimiter(',')
       ->check(CLI::Range(0, 4095));
-  app.add_option("--mode", mode,
+  app.add_option("--mode", mode_,
                  "closed: one request in flight per connection; open: requests at --rate, "
                  "whatever the replies do")
       ->capture_default_str()
       ->check(CLI::IsMember({"closed", "open"}));
-  app.add_option("--think", think, "Closed loop: pause between a reply and the next request")
+  app.add_option("--think", think_, "Closed loop: pause between a reply and the next request")
       ->capture_default_str()
       ->check(kDuration);
-  auto* rate_opt =
-      app.add_option("--rate", c.rate, "Open loop: requests per second in total (0.001 to 1e9)")
-          ->check(kRate);
-  auto* arrival_opt =
-      app.add_option("--arrival", arrival, "Open loop: gaps between requests: uniform | poisson")
+  rate_ = app.add_option("--rate", c.rate, "Open loop: requests per second in total (0.001 to 1e9)")
+              ->check(kRate);
+  arrival_opt_ =
+      app.add_option("--arrival", arrival_, "Open loop: gaps between requests: uniform | poisson")
           ->capture_default_str()
           ->check(CLI::IsMember({"uniform", "poisson"}));
-  auto* in_flight_opt =
+  in_flight_ =
       app.add_option("--max-in-flight", c.max_in_flight,
                      "Open loop: requests sent and not yet answered per connection; beyond it the "
                      "client waits, and what is still unsent at the end counts as not sent")
@@ -215,20 +175,20 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   app.add_option("-s,--size", c.size, "Message size in bytes, 32-byte header included")
       ->capture_default_str()
       ->check(CLI::Range(kHeaderSize, kMaxSize));
-  auto* duration_opt =
-      app.add_option("-d,--duration", duration, "Measured time, after warm-up (default 10s)")
+  duration_opt_ =
+      app.add_option("-d,--duration", duration_, "Measured time, after warm-up (default 10s)")
           ->check(kDuration);
-  auto* count_opt = app.add_option("-n,--count", count, "Measured requests instead of a duration")
-                        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 62));
-  duration_opt->excludes(count_opt);
-  app.add_option("-w,--warmup", warmup,
+  count_opt_ = app.add_option("-n,--count", count_, "Measured requests instead of a duration")
+                   ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 62));
+  duration_opt_->excludes(count_opt_);
+  app.add_option("-w,--warmup", warmup_,
                  "Excluded from the results: a duration (2s) or a request count (1000)")
       ->capture_default_str()
       ->check(kWarmup);
-  app.add_option("--timeout", timeout, "Longest wait for one echo before the run fails")
+  app.add_option("--timeout", timeout_, "Longest wait for one echo before the run fails")
       ->capture_default_str()
       ->check(kDuration);
-  app.add_option("--connect-timeout", connect_timeout, "Longest wait for the connections")
+  app.add_option("--connect-timeout", connect_timeout_, "Longest wait for the connections")
       ->capture_default_str()
       ->check(kDuration);
   app.add_option("--json", c.json_path, "Write context, config and results as JSON")
@@ -240,7 +200,128 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
       ->check(kOutputPath);
   app.add_flag("--print-config", print_config, "Print the effective configuration and exit")
       ->configurable(false);
+}
 
+Config Options::build() const {
+  Config c = config_;
+  c.mode = mode_ == "open" ? Mode::kOpen : Mode::kClosed;
+  c.arrival = arrival_ == "poisson" ? Arrival::kPoisson : Arrival::kUniform;
+  c.think = *parse_duration(think_);
+  c.timeout = *parse_duration(timeout_);
+  c.connect_timeout = *parse_duration(connect_timeout_);
+  if (is_count(warmup_)) {
+    c.warmup_count = std::stoull(warmup_);
+  } else {
+    c.warmup_time = *parse_duration(warmup_);
+  }
+  if (count_opt_->count() > 0) {
+    c.count = count_;
+  } else {
+    c.duration = duration_opt_->count() > 0 ? *parse_duration(duration_) : std::chrono::seconds(10);
+  }
+  return c;
+}
+
+std::string Options::validate(const Config& c) const {
+  if (c.mode == Mode::kOpen) {
+    if (rate_->count() == 0) return "--mode open needs --rate (requests per second)";
+    if (c.think.count() > 0) return "--think applies to --mode closed only";
+  } else {
+    if (rate_->count() > 0) return "--rate applies to --mode open only";
+    if (arrival_opt_->count() > 0) return "--arrival applies to --mode open only";
+    if (in_flight_->count() > 0) return "--max-in-flight applies to --mode open only";
+  }
+  if (c.threads > c.connections) {
+    return "--threads (" + std::to_string(c.threads) + ") must not exceed --connections (" +
+           std::to_string(c.connections) + ")";
+  }
+  if (c.duration && c.duration->count() <= 0) return "--duration must be positive";
+  if (c.timeout.count() <= 0) return "--timeout must be positive";
+  if (c.connect_timeout.count() <= 0) return "--connect-timeout must be positive";
+  return "";
+}
+
+// The values of `c` as the options' texts: only the options that apply to its mode, so that the
+// configuration never trips the consistency checks when it is read back.
+std::vector<std::pair<std::string, std::vector<std::string>>> option_texts(const Config& c) {
+  using convoy::format_exact_duration;
+  std::vector<std::pair<std::string, std::vector<std::string>>> texts = {
+      {"--host", {c.host}},
+      {"--port", {std::to_string(c.port)}},
+      {"--connections", {std::to_string(c.connections)}},
+      {"--threads", {std::to_string(c.threads)}}};
+  if (!c.cpus.empty()) {
+    std::vector<std::string> cpus;
+    for (const int cpu : c.cpus) cpus.push_back(std::to_string(cpu));
+    texts.emplace_back("--cpus", cpus);
+  }
+  texts.push_back({"--mode", {to_string(c.mode)}});
+  if (c.mode == Mode::kClosed) {
+    texts.push_back({"--think", {format_exact_duration(c.think)}});
+  } else {
+    texts.push_back({"--rate", {number(c.rate)}});
+    texts.push_back({"--arrival", {to_string(c.arrival)}});
+    texts.push_back({"--max-in-flight", {std::to_string(c.max_in_flight)}});
+  }
+  texts.push_back({"--seed", {std::to_string(c.seed)}});
+  texts.push_back({"--size", {std::to_string(c.size)}});
+  if (c.count) {
+    texts.push_back({"--count", {std::to_string(*c.count)}});
+  } else {
+    texts.push_back({"--duration", {format_exact_duration(*c.duration)}});
+  }
+  texts.push_back({"--warmup",
+                   {c.warmup_count > 0 ? std::to_string(c.warmup_count)
+                                       : format_exact_duration(c.warmup_time)}});
+  texts.push_back({"--timeout", {format_exact_duration(c.timeout)}});
+  texts.push_back({"--connect-timeout", {format_exact_duration(c.connect_timeout)}});
+  if (!c.json_path.empty()) texts.push_back({"--json", {c.json_path}});
+  if (!c.csv_path.empty()) texts.push_back({"--csv", {c.csv_path}});
+  if (!c.hgrm_path.empty()) texts.push_back({"--hgrm", {c.hgrm_path}});
+  return texts;
+}
+
+// The effective config as TOML, written by CLI11 (which quotes each value the way its reader
+// takes it back). A value that would not come back unchanged, or that the checks of --config
+// refuse, is an error rather than a file that reads differently.
+std::string config_to_toml(const Config& c, std::string& error) {
+  CLI::App app = make_app();
+  const Options options(app);
+  const auto texts = option_texts(c);
+  for (const auto& [name, values] : texts) app.get_option(name)->add_result(values);
+  const std::string toml = "# " + convoy::version_line("convoy-client") +
+                           ": effective configuration\n" + app.config_to_str(false, false);
+
+  std::istringstream in(toml);
+  std::map<std::string, std::vector<std::string>> read_back;
+  for (const auto& item : app.get_config_formatter_base()->from_config(in)) {
+    read_back["--" + item.name] = item.inputs;
+  }
+  for (const auto& [name, values] : texts) {
+    const auto key = name.substr(2);
+    const auto at = toml.find("\n" + key + "=");
+    const auto line = toml.substr(at + 1, toml.find('\n', at + 1) - at - 1);
+    if (read_back[name] != values || !convoy::check_config_text(line).empty()) {
+      error = "--print-config: the value of " + name +
+              " cannot be written so that --config reads it back (it holds a '#', a line break, "
+              "both kinds of quote or a backslash before the closing one)";
+      return "";
+    }
+  }
+  return toml;
+}
+
+}  // namespace
+
+const char* to_string(Mode mode) { return mode == Mode::kClosed ? "closed" : "open"; }
+
+const char* to_string(Arrival arrival) {
+  return arrival == Arrival::kUniform ? "uniform" : "poisson";
+}
+
+ParseOutcome parse_command_line(int argc, const char* const* argv) {
+  CLI::App app = make_app();
+  Options options(app);
   if (auto why = convoy::check_config_arguments(argc, argv); !why.empty()) return fail(why);
   try {
     app.parse(argc, argv);
@@ -255,45 +336,16 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
     }
     return fail(unknown_key_message(e.what(), convoy::config_file_arguments(argc, argv)));
   }
+  Config c = options.build();
+  if (auto why = options.validate(c); !why.empty()) return fail(why);
 
-  c.mode = mode == "open" ? Mode::kOpen : Mode::kClosed;
-  c.arrival = arrival == "poisson" ? Arrival::kPoisson : Arrival::kUniform;
-  c.think = *parse_with_unit(think);
-  c.timeout = *parse_with_unit(timeout);
-  c.connect_timeout = *parse_with_unit(connect_timeout);
-  if (is_count(warmup)) {
-    c.warmup_count = std::stoull(warmup);
-  } else {
-    c.warmup_time = *parse_with_unit(warmup);
-  }
-  if (count_opt->count() > 0) {
-    c.count = count;
-  } else {
-    c.duration = duration_opt->count() > 0 ? *parse_with_unit(duration) : std::chrono::seconds(10);
-  }
-
-  if (c.mode == Mode::kOpen) {
-    if (rate_opt->count() == 0) return fail("--mode open needs --rate (requests per second)");
-    if (c.think.count() > 0) return fail("--think applies to --mode closed only");
-  } else {
-    if (rate_opt->count() > 0) return fail("--rate applies to --mode open only");
-    if (arrival_opt->count() > 0) return fail("--arrival applies to --mode open only");
-    if (in_flight_opt->count() > 0) return fail("--max-in-flight applies to --mode open only");
-  }
-  if (c.threads > c.connections) {
-    return fail("--threads (" + std::to_string(c.threads) + ") must not exceed --connections (" +
-                std::to_string(c.connections) + ")");
-  }
-  if (c.duration && c.duration->count() <= 0) return fail("--duration must be positive");
-  if (c.timeout.count() <= 0) return fail("--timeout must be positive");
-  if (c.connect_timeout.count() <= 0) return fail("--connect-timeout must be positive");
-
-  if (print_config) {
-    ParseOutcome o;
-    o.output = config_to_toml(c);
+  ParseOutcome o;
+  if (options.print_config) {
+    std::string error;
+    o.output = config_to_toml(c, error);
+    if (!error.empty()) return fail(error);
     return o;
   }
-  ParseOutcome o;
   o.config = std::move(c);
   return o;
 }

@@ -18,10 +18,12 @@ std::string describe(std::uint16_t id, std::uint64_t seq) {
 }
 
 // The error kind (JSON error_kind) and message for a failed read.
-std::pair<std::string, std::string> read_failure(const boost::system::error_code& ec) {
-  if (ec == boost::asio::error::eof) return {"closed", "server closed the connection"};
-  if (ec == boost::asio::error::connection_reset) return {"reset", "server reset the connection"};
-  return {"io", "read failed: " + ec.message()};
+std::pair<ErrorKind, std::string> read_failure(const boost::system::error_code& ec) {
+  if (ec == boost::asio::error::eof) return {ErrorKind::kClosed, "server closed the connection"};
+  if (ec == boost::asio::error::connection_reset) {
+    return {ErrorKind::kReset, "server reset the connection"};
+  }
+  return {ErrorKind::kIo, "read failed: " + ec.message()};
 }
 
 }  // namespace
@@ -32,7 +34,7 @@ Connection::Connection(Worker& worker, boost::asio::io_context& io, std::uint16_
       socket_(io),
       think_timer_(io),
       id_(id),
-      rbuf_(std::max<std::size_t>(64 * 1024, 4 * worker.state().config().size)) {}
+      received_(std::max<std::size_t>(64 * 1024, 4 * worker.state().config().size)) {}
 
 void Connection::start() {
   read();
@@ -82,34 +84,35 @@ void Connection::flush() {
     }
   }
   write_in_progress_ = true;
-  boost::asio::async_write(
-      socket_, boost::asio::buffer(writing_),
-      [this](const boost::system::error_code& ec, std::size_t) {
-        write_in_progress_ = false;
-        if (closed_ || failed_) return;
-        if (ec) {
-          fail("io", "write failed on connection " + std::to_string(id_) + ": " + ec.message());
-          return;
-        }
-        flush();
-      });
+  boost::asio::async_write(socket_, boost::asio::buffer(writing_),
+                           [this](const boost::system::error_code& ec, std::size_t) {
+                             write_in_progress_ = false;
+                             if (closed_ || failed_) return;
+                             if (ec) {
+                               fail(ErrorKind::kIo, "write failed on connection " +
+                                                        std::to_string(id_) + ": " + ec.message());
+                               return;
+                             }
+                             flush();
+                           });
 }
 
 void Connection::read() {
-  if (rbegin_ > 0 && rbuf_.size() - rend_ < config_.size) {
-    std::memmove(rbuf_.data(), rbuf_.data() + rbegin_, rend_ - rbegin_);
-    rend_ -= rbegin_;
-    rbegin_ = 0;
+  if (unchecked_begin_ > 0 && received_.size() - received_end_ < config_.size) {
+    std::memmove(received_.data(), received_.data() + unchecked_begin_,
+                 received_end_ - unchecked_begin_);
+    received_end_ -= unchecked_begin_;
+    unchecked_begin_ = 0;
   }
   socket_.async_read_some(
-      boost::asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_),
+      boost::asio::buffer(received_.data() + received_end_, received_.size() - received_end_),
       [this](const boost::system::error_code& ec, std::size_t n) { on_read(ec, n); });
 }
 
 void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
   if (closed_ || failed_) return;
   if (ec) {
-    const std::size_t partial = rend_ - rbegin_;
+    const std::size_t partial = received_end_ - unchecked_begin_;
     auto& errors = worker_.result().errors;
     auto [kind, what] = read_failure(ec);
     what += " (connection " + std::to_string(id_);
@@ -123,68 +126,43 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
     fail(kind, what);
     return;
   }
-  rend_ += n;
+  received_end_ += n;
   const std::int64_t now = now_ns();
-  while (rend_ - rbegin_ >= config_.size && !failed_) {
-    on_message(std::span<const std::byte>(rbuf_.data() + rbegin_, config_.size), now);
-    rbegin_ += config_.size;
+  while (received_end_ - unchecked_begin_ >= config_.size && !failed_) {
+    on_message(std::span<const std::byte>(received_.data() + unchecked_begin_, config_.size), now);
+    unchecked_begin_ += config_.size;
   }
-  if (rbegin_ == rend_) rbegin_ = rend_ = 0;
+  if (unchecked_begin_ == received_end_) unchecked_begin_ = received_end_ = 0;
   if (!failed_ && !closed_) read();
 }
 
 void Connection::on_message(std::span<const std::byte> message, std::int64_t now) {
-  auto& result = worker_.result();
-  MessageHeader got;
-  const bool magic = decode_header(message, got);
-  const bool intact = magic && got.connection == id_ && self_consistent(message);
-
-  if (!outstanding_.empty()) {
-    const Pending front = outstanding_.front();
-    const MessageHeader want{id_, front.flags, front.seq, front.intended_ns, front.sent_ns};
-    Mismatch mismatch;
-    if (verify_message(message, want, &mismatch)) {
-      outstanding_.pop_front();
-      complete(front, now);
+  EchoClass echo = classify_echo(message, id_, outstanding_, next_seq_);
+  auto& errors = worker_.result().errors;
+  switch (echo.verdict) {
+    case EchoVerdict::kReordered: ++errors.reordered; [[fallthrough]];
+    case EchoVerdict::kVerified: {
+      const auto it = outstanding_.begin() + static_cast<std::ptrdiff_t>(echo.index);
+      const Pending p = *it;
+      outstanding_.erase(it);
+      complete(p, now);
       after_reply(now);
       return;
     }
-    if (intact && got.seq != front.seq) {
-      const auto it = std::find_if(outstanding_.begin() + 1, outstanding_.end(),
-                                   [&](const Pending& p) { return p.seq == got.seq; });
-      if (it != outstanding_.end()) {
-        const MessageHeader other{id_, it->flags, it->seq, it->intended_ns, it->sent_ns};
-        if (got == other) {
-          ++result.errors.reordered;
-          const Pending p = *it;
-          outstanding_.erase(it);
-          complete(p, now);
-          after_reply(now);
-          return;
-        }
-      } else if (got.seq < next_seq_) {
-        ++result.errors.duplicated;
-        return;
-      }
-    }
-    ++result.errors.corrupted;
-    if (result.first_corruption.empty())
-      result.first_corruption = describe_mismatch(want, mismatch);
-    outstanding_.pop_front();
-    after_reply(now);
-    return;
+    case EchoVerdict::kDuplicate: ++errors.duplicated; return;
+    case EchoVerdict::kCorrupt:
+      note_corruption(std::move(echo.corruption));
+      outstanding_.pop_front();  // the oldest request got this instead of its echo
+      after_reply(now);
+      return;
+    case EchoVerdict::kUnsolicited: note_corruption(std::move(echo.corruption)); return;
   }
+}
 
-  // Nothing was outstanding: an extra copy of an answered request, or bytes nobody sent.
-  if (intact && got.seq < next_seq_) {
-    ++result.errors.duplicated;
-  } else {
-    ++result.errors.corrupted;
-    if (result.first_corruption.empty()) {
-      result.first_corruption =
-          "connection " + std::to_string(id_) + ": an echo arrived with no request outstanding";
-    }
-  }
+void Connection::note_corruption(std::string where) {
+  auto& result = worker_.result();
+  ++result.errors.corrupted;
+  if (result.first_corruption.empty()) result.first_corruption = std::move(where);
 }
 
 void Connection::complete(const Pending& p, std::int64_t now) { worker_.record(p, now); }
@@ -211,7 +189,7 @@ void Connection::check_timeout(std::int64_t now) {
                            describe(id_, oldest.seq) + ", " + std::to_string(outstanding_.size()) +
                            " request(s) unanswered)";
   outstanding_.pop_front();
-  fail("timeout", what);
+  fail(ErrorKind::kTimeout, what);
 }
 
 bool Connection::done() const {
@@ -244,7 +222,7 @@ void Connection::drop_outstanding(bool stopped) {
   outstanding_.clear();
 }
 
-void Connection::fail(const std::string& kind, const std::string& message) {
+void Connection::fail(ErrorKind kind, const std::string& message) {
   failed_ = true;
   drop_outstanding(false);
   boost::system::error_code ignored;

@@ -4,6 +4,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -12,18 +13,34 @@
 
 namespace convoy::client {
 
+std::uint64_t ErrorCounts::total() const {
+  std::uint64_t n = 0;
+  for (const auto& c : kErrorCounters) n += c.fails_the_run ? this->*c.member : 0;
+  return n;
+}
+
 void ErrorCounts::add(const ErrorCounts& o) {
-  corrupted += o.corrupted;
-  reordered += o.reordered;
-  duplicated += o.duplicated;
-  short_echoes += o.short_echoes;
-  timeouts += o.timeouts;
-  lost += o.lost;
-  abandoned += o.abandoned;
+  for (const auto& c : kErrorCounters) this->*c.member += o.*c.member;
+}
+
+const char* to_string(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kNone: return "";
+    case ErrorKind::kResolve: return "resolve";
+    case ErrorKind::kConnect: return "connect";
+    case ErrorKind::kClosed: return "closed";
+    case ErrorKind::kReset: return "reset";
+    case ErrorKind::kIo: return "io";
+    case ErrorKind::kTimeout: return "timeout";
+    case ErrorKind::kInterrupted: return "interrupted";
+    case ErrorKind::kSetup: return "setup";
+    case ErrorKind::kInternal: return "internal";
+  }
+  return "";
 }
 
 int RunResult::exit_code() const {
-  if (error_kind == "interrupted") return 130;
+  if (error_kind == ErrorKind::kInterrupted) return 130;
   return error.empty() && errors.total() == 0 ? 0 : 1;
 }
 
@@ -48,58 +65,62 @@ void merge_into(RunResult& total, const RunResult& part) {
   if (total.first_corruption.empty()) total.first_corruption = part.first_corruption;
 }
 
-}  // namespace
-
-RunResult run_load(const Config& config, const std::function<void(const Progress&)>& progress,
-                   const std::atomic<bool>* interrupt) {
-  RunResult result;
-  const std::string target = config.host + ":" + std::to_string(config.port);
-
+// Step 1: the server's addresses; sets the error of `result` if the host does not resolve.
+std::optional<Resolver::results_type> resolve(const Config& config, RunResult& result) {
   boost::asio::io_context resolve_io;
   Resolver resolver(resolve_io);
   boost::system::error_code ec;
-  const auto endpoints = resolver.resolve(config.host, std::to_string(config.port), ec);
-  if (ec) {
-    result.error = "cannot resolve '" + config.host + "': " + ec.message();
-    result.error_kind = "resolve";
-    return result;
-  }
+  auto endpoints = resolver.resolve(config.host, std::to_string(config.port), ec);
+  if (!ec) return endpoints;
+  result.error = "cannot resolve '" + config.host + "': " + ec.message();
+  result.error_kind = ErrorKind::kResolve;
+  return std::nullopt;
+}
 
-  RunState state(config);
+// Step 2: one worker per thread, the connections spread over them round-robin.
+std::vector<std::unique_ptr<Worker>> make_workers(RunState& state, const Config& config) {
   std::vector<std::vector<std::uint16_t>> ids(config.threads);
   for (unsigned i = 0; i < config.connections; ++i) {
     ids[i % config.threads].push_back(static_cast<std::uint16_t>(i));
   }
   std::vector<std::unique_ptr<Worker>> workers;
-  std::vector<boost::asio::io_context*> contexts;
   for (unsigned k = 0; k < config.threads; ++k) {
     workers.push_back(std::make_unique<Worker>(state, k, config.connections, ids[k]));
-    contexts.push_back(&workers.back()->context());
   }
-  for (auto& w : workers) {
+  return workers;
+}
+
+// Step 3: every connection of every worker; sets the error of `result` if one cannot be made.
+bool connect_all(const std::vector<std::unique_ptr<Worker>>& workers,
+                 const Resolver::results_type& endpoints, const Config& config, RunResult& result) {
+  for (const auto& w : workers) {
     const std::string error = w->connect(endpoints);
     if (!error.empty()) {
-      result.error = "cannot connect to " + target + ": " + error;
-      result.error_kind = "connect";
-      return result;
+      result.error =
+          "cannot connect to " + config.host + ":" + std::to_string(config.port) + ": " + error;
+      result.error_kind = ErrorKind::kConnect;
+      return false;
     }
   }
   result.connected = true;
+  return true;
+}
 
-  // A short lead so that every thread is waiting when the schedule starts.
-  const std::int64_t start = now_ns() + 2'000'000;
-  state.begin(start, contexts);
-
+// Step 4: the workers on their threads from `start`; the calling thread watches for the
+// interrupt and reports progress until every worker has returned.
+void run_threads(const std::vector<std::unique_ptr<Worker>>& workers, RunState& state,
+                 std::int64_t start, const std::function<void(const Progress&)>& progress,
+                 const std::atomic<bool>* interrupt) {
   std::mutex mu;
   std::condition_variable cv;
   std::size_t running = workers.size();
   std::vector<std::thread> threads;
-  for (auto& w : workers) {
+  for (const auto& w : workers) {
     threads.emplace_back([&, worker = w.get()] {
       try {
         worker->run();
       } catch (const std::exception& e) {
-        state.fail("internal", std::string("client thread failed: ") + e.what());
+        state.fail(ErrorKind::kInternal, std::string("client thread failed: ") + e.what());
       }
       std::lock_guard lock(mu);
       --running;
@@ -111,7 +132,7 @@ RunResult run_load(const Config& config, const std::function<void(const Progress
     while (running > 0) {
       cv.wait_for(lock, std::chrono::milliseconds(250));
       if (interrupt != nullptr && interrupt->load() && !state.stopping()) {
-        state.fail("interrupted", "interrupted");
+        state.fail(ErrorKind::kInterrupted, "interrupted");
       }
       if (progress) {
         Progress p;
@@ -125,9 +146,13 @@ RunResult run_load(const Config& config, const std::function<void(const Progress
     }
   }
   for (auto& t : threads) t.join();
+}
 
+// Step 5: the workers' results merged, the first error, the measured time and rate.
+void collect(RunResult& result, const std::vector<std::unique_ptr<Worker>>& workers,
+             const RunState& state, const Config& config) {
   std::int64_t last_received = 0;
-  for (auto& w : workers) {
+  for (const auto& w : workers) {
     merge_into(result, w->result());
     last_received = std::max(last_received, w->last_received_ns());
   }
@@ -144,6 +169,26 @@ RunResult run_load(const Config& config, const std::function<void(const Progress
     result.elapsed_s = static_cast<double>(measure_end - measure_start) / 1e9;
     result.achieved_rate = static_cast<double>(result.completed) / result.elapsed_s;
   }
+}
+
+}  // namespace
+
+RunResult run_load(const Config& config, const std::function<void(const Progress&)>& progress,
+                   const std::atomic<bool>* interrupt) {
+  RunResult result;
+  const auto endpoints = resolve(config, result);
+  if (!endpoints) return result;
+  RunState state(config);
+  const auto workers = make_workers(state, config);
+  if (!connect_all(workers, *endpoints, config, result)) return result;
+
+  // A short lead so that every thread is waiting when the schedule starts.
+  const std::int64_t start = now_ns() + 2'000'000;
+  std::vector<boost::asio::io_context*> contexts;
+  for (const auto& w : workers) contexts.push_back(&w->context());
+  state.begin(start, contexts);
+  run_threads(workers, state, start, progress, interrupt);
+  collect(result, workers, state, config);
   return result;
 }
 

@@ -66,7 +66,7 @@ bool RunState::admit(std::int64_t intended_ns, std::uint16_t& flags) {
   return true;
 }
 
-void RunState::fail(const std::string& kind, const std::string& message) {
+void RunState::fail(ErrorKind kind, const std::string& message) {
   std::int64_t never = kNever;
   stopped_at_.compare_exchange_strong(never, now_ns(), std::memory_order_acq_rel);
   {
@@ -85,7 +85,7 @@ std::string RunState::error() const {
   return error_;
 }
 
-std::string RunState::error_kind() const {
+ErrorKind RunState::error_kind() const {
   std::lock_guard lock(mu_);
   return error_kind_;
 }
@@ -161,8 +161,9 @@ void Worker::run() {
     CPU_SET(cpu, &set);
     const int rc = pthread_setaffinity_np(pthread_self(), sizeof set, &set);
     if (rc != 0) {
-      state_.fail("setup", "cannot pin client thread " + std::to_string(index_) + " to CPU " +
-                               std::to_string(cpu) + ": " + std::strerror(rc));
+      state_.fail(ErrorKind::kSetup, "cannot pin client thread " + std::to_string(index_) +
+                                         " to CPU " + std::to_string(cpu) + ": " +
+                                         std::strerror(rc));
     }
   }
   std::this_thread::sleep_until(to_time_point(state_.start_ns()));

@@ -22,6 +22,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "convoy/client/config.hpp"
+#include "convoy/client/echo.hpp"
 #include "convoy/client/runner.hpp"
 #include "convoy/client/schedule.hpp"
 
@@ -70,13 +71,13 @@ class RunState {
 
   bool stopping() const { return stop_.load(std::memory_order_acquire); }
   /// Any thread: records the first fatal error and stops every worker promptly.
-  void fail(const std::string& kind, const std::string& message);
+  void fail(ErrorKind kind, const std::string& message);
   /// When the first fatal error (or the interrupt) stopped the run; kNever if nothing did.
   std::int64_t stopped_at_ns() const { return stopped_at_.load(std::memory_order_acquire); }
 
   /// After the workers have joined: the first fatal error, if any.
   std::string error() const;
-  std::string error_kind() const;
+  ErrorKind error_kind() const;
 
   std::atomic<std::uint64_t> progress_completed{0};
   std::atomic<std::uint64_t> progress_errors{0};
@@ -93,18 +94,10 @@ class RunState {
   std::vector<boost::asio::io_context*> contexts_;
   mutable std::mutex mu_;
   std::string error_;
-  std::string error_kind_;
+  ErrorKind error_kind_ = ErrorKind::kNone;
 };
 
 class Worker;
-
-/// One request sent and not yet answered.
-struct Pending {
-  std::uint64_t seq = 0;
-  std::int64_t intended_ns = 0;
-  std::int64_t sent_ns = 0;  // 0 until written
-  std::uint16_t flags = 0;
-};
 
 /// One TCP connection of a worker: writes requests, reads and checks echoes. Runs only on its
 /// worker's thread (all handlers are on that worker's io_context).
@@ -136,7 +129,8 @@ class Connection {
   void on_read(const boost::system::error_code& ec, std::size_t n);
   void on_message(std::span<const std::byte> message, std::int64_t now);
   void complete(const Pending& p, std::int64_t now);
-  void fail(const std::string& kind, const std::string& message);
+  void note_corruption(std::string where);
+  void fail(ErrorKind kind, const std::string& message);
   // Forgets every outstanding request: written ones count as lost (or abandoned, when the run
   // was stopped), ones never handed to the socket as not sent.
   void drop_outstanding(bool stopped);
@@ -151,9 +145,11 @@ class Connection {
   std::vector<std::byte> pending_;  // encoded, not yet handed to the socket
   std::vector<std::byte> writing_;  // handed to async_write, not yet completed
   bool write_in_progress_ = false;
-  std::vector<std::byte> rbuf_;
-  std::size_t rbegin_ = 0;
-  std::size_t rend_ = 0;
+  // Bytes read from the socket: [unchecked_begin_, received_end_) is what has not yet been
+  // taken as whole echoes (at most one partial echo once on_read has checked them).
+  std::vector<std::byte> received_;
+  std::size_t unchecked_begin_ = 0;
+  std::size_t received_end_ = 0;
   bool done_sending_ = false;
   bool failed_ = false;
   bool closed_ = false;

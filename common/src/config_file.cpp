@@ -214,6 +214,8 @@ std::string check_config_file(const std::string& path) {
   return "";
 }
 
+std::string check_config_text(const std::string& text) { return check_text(text, nullptr); }
+
 std::string check_config_arguments(int argc, const char* const* argv) {
   for (const auto& path : config_file_arguments(argc, argv)) {
     if (auto why = check_config_file(path); !why.empty()) return why;

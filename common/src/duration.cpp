@@ -7,44 +7,71 @@
 
 namespace convoy {
 
-std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text,
-                                                       double default_unit_ns) {
+namespace {
+
+// The number of a duration and what follows it; nullopt unless the text starts with digits,
+// optionally followed by '.' and digits.
+struct Number {
+  double value;
+  std::string_view unit;
+};
+
+std::optional<Number> split_number(std::string_view text) {
   while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
   while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
-  std::size_t i = 0;
-  bool digits = false;
-  bool dot = false;
-  for (; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c >= '0' && c <= '9') {
-      digits = true;
-    } else if (c == '.' && !dot) {
-      dot = true;
-    } else {
-      break;
-    }
+  auto digits_from = [&](std::size_t i) {
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    return i;
+  };
+  std::size_t end = digits_from(0);
+  if (end == 0) return std::nullopt;
+  if (end < text.size() && text[end] == '.') {
+    const std::size_t fraction = digits_from(end + 1);
+    if (fraction == end + 1) return std::nullopt;
+    end = fraction;
   }
-  if (!digits) return std::nullopt;
-  const double value = std::stod(std::string(text.substr(0, i)));
-  const std::string_view unit = text.substr(i);
-  double scale = 0;
-  if (unit.empty())
-    scale = default_unit_ns;
-  else if (unit == "ns")
-    scale = 1;
-  else if (unit == "us" || unit == "µs")
-    scale = 1e3;
-  else if (unit == "ms")
-    scale = 1e6;
-  else if (unit == "s")
-    scale = 1e9;
-  else if (unit == "m" || unit == "min")
-    scale = 60e9;
-  else
-    return std::nullopt;
+  return Number{std::stod(std::string(text.substr(0, end))), text.substr(end)};
+}
+
+// Nanoseconds per unit, or 0 for a unit that is not one.
+double unit_ns(std::string_view unit) {
+  struct Unit {
+    std::string_view name;
+    double ns;
+  };
+  static constexpr Unit kUnits[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}};
+  for (const auto& u : kUnits) {
+    if (u.name == unit) return u.ns;
+  }
+  return 0;
+}
+
+std::optional<std::chrono::nanoseconds> to_nanoseconds(double value, double scale) {
   const double ns = value * scale;
   if (!std::isfinite(ns) || ns > 9.0e18) return std::nullopt;
   return std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(ns)));
+}
+
+}  // namespace
+
+std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text) {
+  const auto number = split_number(text);
+  if (!number) return std::nullopt;
+  if (number->unit.empty()) {
+    if (number->value == 0) return std::chrono::nanoseconds(0);
+    return std::nullopt;
+  }
+  const double scale = unit_ns(number->unit);
+  if (scale == 0) return std::nullopt;
+  return to_nanoseconds(number->value, scale);
+}
+
+std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text, double bare_unit_ns) {
+  const auto number = split_number(text);
+  if (!number) return std::nullopt;
+  const double scale = number->unit.empty() ? bare_unit_ns : unit_ns(number->unit);
+  if (scale == 0) return std::nullopt;
+  return to_nanoseconds(number->value, scale);
 }
 
 std::string format_duration(std::chrono::nanoseconds d) {

@@ -10,7 +10,8 @@ import os
 
 from . import machine, units
 
-# Percentile keys in convoy-client's JSON; the first one present wins (spellings have changed).
+# Percentile keys in convoy-client's JSON; the first one present wins. convoy-client writes
+# p999_us (the scheme of convoy-server's p999_ns); older result files have p99_9_us.
 _LATENCY_KEYS = {
     "p50_us": ("p50_us",),
     "p90_us": ("p90_us",),

@@ -6,12 +6,12 @@
 #include <vector>
 
 #include "convoy/client/config.hpp"
-#include "subprocess.hpp"
+#include "process.hpp"
 
 namespace convoy::client {
 namespace {
 
-using testing::temp_path;
+using convoy::testing::temp_path;
 
 Config parse_ok(const std::vector<std::string>& args) {
   const auto o = parse_command_line(args);
@@ -175,6 +175,42 @@ TEST(ClientConfigTest, PrintedConfigReadsBackToTheSameConfig) {
   const Config b = parse_ok({"--config", path});
   EXPECT_EQ(config_to_json(a), config_to_json(b));
   std::filesystem::remove(path);
+}
+
+// Result paths with the characters a hand-written TOML writer gets wrong come back unchanged
+// through --print-config and --config.
+TEST(ClientConfigTest, PrintedConfigKeepsOddPaths) {
+  const auto dir = std::filesystem::path(temp_path("-dir"));
+  std::filesystem::create_directory(dir);
+  const std::vector<std::string> names = {
+      "a\"b.json", "back\\slash.json", "with spaces.json", "caf\u00e9 \u65e5\u672c.json",
+      "it's.json", "a,b.json",         "\"quoted\".json"};
+  for (const auto& name : names) {
+    const std::string odd = (dir / name).string();
+    SCOPED_TRACE(odd);
+    const auto first = parse_command_line(
+        {"-p", "1", "--json", odd, "--csv", odd + ".csv", "--hgrm", odd + " x", "--print-config"});
+    ASSERT_EQ(first.exit_code, 0) << first.error;
+    const auto path = write_temp(first.output);
+    const Config c = parse_ok({"--config", path});
+    EXPECT_EQ(c.json_path, odd);
+    EXPECT_EQ(c.csv_path, odd + ".csv");
+    EXPECT_EQ(c.hgrm_path, odd + " x");
+    const auto reread = parse_command_line({"--config", path, "--print-config"});
+    EXPECT_EQ(reread.output, first.output) << reread.error;
+    std::filesystem::remove(path);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ClientConfigTest, PrintConfigRefusesAPathItCannotWriteBack) {
+  const auto dir = std::filesystem::path(temp_path("-dir"));
+  std::filesystem::create_directory(dir);
+  for (const auto* name : {"hash#tag.json", "both'\"quotes.json", "trailing\\"}) {
+    expect_error({"-p", "1", "--json", (dir / name).string(), "--print-config"},
+                 "--print-config: the value of --json cannot be written");
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -92,6 +92,44 @@ TEST(ClientReportTest, HgrmParsesBackToTheHistogram) {
   EXPECT_NE(out.str().find("microseconds"), std::string::npos);
 }
 
+// A plotter of 1/(1-Percentile) skips the 100 % row (it has no such column), so the rows before
+// it must reach the maximum: here a single outlier far above every other value.
+TEST(ClientReportTest, HgrmRowsBelowOneHundredPercentReachTheMaximum) {
+  LatencyHistogram h;
+  for (int i = 0; i < 99'999; ++i) h.record(30'000 + i % 1000);
+  h.record(50'000'000);
+  std::ostringstream out;
+  write_hgrm(out, h);
+  std::istringstream in(out.str());
+  std::string line;
+  double last_plotted = -1;
+  double last_inverse = 0;
+  while (std::getline(in, line)) {
+    double value = 0, percentile = 0, inverse = 0;
+    unsigned long long total = 0;
+    if (std::sscanf(line.c_str(), "%lf %lf %llu %lf", &value, &percentile, &total, &inverse) == 4) {
+      EXPECT_LT(percentile, 1.0) << line;
+      last_plotted = value;
+      last_inverse = inverse;
+    }
+  }
+  EXPECT_NEAR(last_plotted, h.max() / 1e3, 1e-3);
+  EXPECT_GT(last_inverse, 1e4);  // past 99.99 %: the one outlier in 100 000
+  EXPECT_TRUE(std::isfinite(last_inverse));
+}
+
+TEST(ClientReportTest, HgrmOfASingleValueHasItsRowAndTheHundredPercentRow) {
+  LatencyHistogram h;
+  h.record(42'000);
+  std::ostringstream out;
+  write_hgrm(out, h);
+  const Hgrm parsed = parse_hgrm(out.str());
+  ASSERT_EQ(parsed.rows.size(), 2u);
+  EXPECT_NEAR(parsed.rows[0].value, 42.0, 1e-3);
+  EXPECT_DOUBLE_EQ(parsed.rows[0].percentile, 0.0);
+  EXPECT_DOUBLE_EQ(parsed.rows[1].percentile, 1.0);
+}
+
 TEST(ClientReportTest, HgrmOfAnEmptyHistogramHasHeaderAndFooterOnly) {
   std::ostringstream out;
   write_hgrm(out, LatencyHistogram());
@@ -144,6 +182,10 @@ TEST(ClientReportTest, JsonParsesBackWithContextConfigAndResults) {
   EXPECT_EQ(lat.at("count"), r.latency.count());
   EXPECT_NEAR(lat.at("p99_us").get<double>(), r.latency.percentile(99) / 1e3, 1e-9);
   EXPECT_NEAR(lat.at("max_us").get<double>(), r.latency.max() / 1e3, 1e-9);
+  // Percentile keys as convoy-server's statistics spell them (p999_ns): digits without a point.
+  EXPECT_NEAR(lat.at("p999_us").get<double>(), r.latency.percentile(99.9) / 1e3, 1e-9);
+  EXPECT_NEAR(lat.at("p9999_us").get<double>(), r.latency.percentile(99.99) / 1e3, 1e-9);
+  EXPECT_FALSE(lat.contains("p99_9_us"));
   std::uint64_t in_buckets = 0;
   for (const auto& b : lat.at("buckets")) in_buckets += b.at(2).get<std::uint64_t>();
   EXPECT_EQ(in_buckets, r.latency.count());
@@ -225,6 +267,44 @@ TEST(ClientReportTest, UnansweredAndNotSentRequestsAreReported) {
   print_summary(out, c, r);
   EXPECT_NE(out.str().find("3 without a reply, 40 not sent"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find("40 scheduled request(s) were never sent"), std::string::npos);
+}
+
+// The counters' sum, total and JSON all come from kErrorCounters: each counter set to its own
+// value comes out under its key, and the total leaves out what does not fail a run.
+TEST(ClientReportTest, ErrorCountersSumTotalAndJsonFromOneTable) {
+  ErrorCounts a;
+  std::uint64_t value = 1;
+  std::uint64_t failing = 0;
+  for (const auto& c : kErrorCounters) {
+    a.*c.member = value;
+    if (c.fails_the_run) failing += value;
+    value *= 10;
+  }
+  ErrorCounts sum;
+  sum.add(a);
+  sum.add(a);
+  EXPECT_EQ(sum.total(), 2 * failing);
+  EXPECT_EQ(a.abandoned, 1'000'000u);  // the one that does not fail a run
+  EXPECT_EQ(a.total(), 111'111u);
+
+  RunResult r;
+  r.errors = sum;
+  const auto errors = result_json(Config{}, r, nlohmann::json::object())["results"]["errors"];
+  EXPECT_EQ(errors.size(), kErrorCounters.size());
+  for (const auto& c : kErrorCounters) EXPECT_EQ(errors.at(c.key), 2 * (a.*c.member)) << c.key;
+  EXPECT_EQ(errors.at("short"), 2 * a.short_echoes);
+}
+
+TEST(ClientReportTest, ErrorKindIsNamedInTheJsonAndNullWhenNone) {
+  RunResult r;
+  EXPECT_TRUE(result_json(Config{}, r, {})["results"]["error_kind"].is_null());
+  r.error = "no echo within 1s";
+  r.error_kind = ErrorKind::kTimeout;
+  EXPECT_EQ(result_json(Config{}, r, {})["results"]["error_kind"], "timeout");
+  EXPECT_EQ(r.exit_code(), 1);
+  r.error_kind = ErrorKind::kInterrupted;
+  EXPECT_EQ(result_json(Config{}, r, {})["results"]["status"], "interrupted");
+  EXPECT_EQ(r.exit_code(), 130);
 }
 
 }  // namespace

@@ -12,6 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "loopback_client.hpp"
+#include "process.hpp"
+
 // Helpers for tests that run the real convoy-server binary and talk to it over loopback TCP.
 // Every wait has a deadline: a failing server makes a test fail, never hang.
 namespace convoy::server::testing {
@@ -19,13 +22,7 @@ namespace convoy::server::testing {
 using namespace std::chrono_literals;
 
 /// Sanitizer builds run several times slower; deadlines (never assertions on latency) scale.
-#if defined(CONVOY_SANITIZER_thread)
-inline constexpr int kSlowdown = 8;
-#elif defined(CONVOY_SANITIZER_address)
-inline constexpr int kSlowdown = 3;
-#else
-inline constexpr int kSlowdown = 1;
-#endif
+using convoy::testing::kSlowdown;
 
 /// Threads a sanitizer runtime adds to every process it runs (ThreadSanitizer starts a background
 /// thread with the first pthread_create); a count of a server's threads adds these.
@@ -50,7 +47,7 @@ class ServerProcess {
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
-  pid_t pid() const noexcept { return pid_; }
+  pid_t pid() const noexcept { return process_.pid(); }
   std::uint16_t port() const noexcept { return port_; }
   /// The ready line, without its newline.
   const std::string& ready_line() const noexcept { return ready_line_; }
@@ -65,15 +62,9 @@ class ServerProcess {
   std::string stderr_text() const;
 
  private:
-  void abandon() noexcept;  // kills and reaps if still running; closes stdout
-
-  pid_t pid_ = -1;
-  int stdout_fd_ = -1;
-  std::string stderr_path_;
+  convoy::testing::ChildProcess process_;
   std::string ready_line_;
-  std::string pending_stdout_;
   std::uint16_t port_ = 0;
-  bool reaped_ = false;
 };
 
 /// The outcome of a run to completion.
@@ -87,36 +78,10 @@ Completed run_server_to_completion(const std::vector<std::string>& args,
                                    std::chrono::milliseconds timeout = 30s);
 
 /// A blocking loopback TCP client with TCP_NODELAY and send/receive timeouts.
-class Client {
- public:
-  /// Connects to 127.0.0.1:`port`; throws std::runtime_error on failure.
-  explicit Client(std::uint16_t port, std::chrono::milliseconds io_timeout = 10s * kSlowdown);
-  ~Client();
-  Client(Client&& other) noexcept;
-  Client& operator=(Client&&) = delete;
-  Client(const Client&) = delete;
-
-  int fd() const noexcept { return fd_; }
-  /// Sends all of `data`; throws on error or timeout.
-  void send_all(std::string_view data);
-  /// Receives exactly `n` bytes; throws on error, timeout or EOF before `n` bytes.
-  std::string recv_exact(std::size_t n);
-  /// Sends `data` and returns its echo, sending and receiving concurrently (large messages
-  /// would otherwise fill both socket buffers and deadlock).
-  std::string echo(std::string_view data);
-  /// True if the server closed the connection (EOF or reset) within `timeout`; false if it is
-  /// still open (no data either).
-  bool closed_by_peer_within(std::chrono::milliseconds timeout);
-  /// Closes with SO_LINGER 0: the server sees a reset.
-  void reset();
-  void close();
-
- private:
-  int fd_ = -1;
-};
+using Client = convoy::testing::LoopbackClient;
 
 /// n bytes of a pattern that detects reordering and loss.
-std::string pattern(std::size_t n, std::uint32_t seed = 1);
+using convoy::testing::pattern;
 
 /// Number of entries in a directory (/proc/PID/task, /proc/PID/fd); -1 if it cannot be read.
 int count_entries(const std::string& dir);
@@ -125,7 +90,7 @@ int count_entries(const std::string& dir);
 int count_sockets(pid_t pid);
 
 /// The whole file; throws if it cannot be read.
-std::string read_file(const std::string& path);
+using convoy::testing::read_file;
 
 /// A path for a scratch file of this test (under the gtest temp dir), unique per call.
 std::string scratch_path(std::string_view name);
@@ -142,14 +107,6 @@ std::size_t fill_without_reading(Client& client);
 std::uint64_t io_acquisitions(const nlohmann::json& stats);
 
 /// Polls `predicate` until it holds or `timeout` passes; returns its last value.
-template <class Predicate>
-bool eventually(Predicate predicate, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!predicate()) {
-    if (std::chrono::steady_clock::now() > deadline) return predicate();
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
+using convoy::testing::eventually;
 
 }  // namespace convoy::server::testing

@@ -21,6 +21,9 @@ std::vector<std::string> config_file_arguments(int argc, const char* const* argv
 /// line: "FILE: what" or "FILE:LINE: what".
 std::string check_config_file(const std::string& path);
 
+/// The checks of check_config_file on a configuration's text; "" or "LINE: what".
+std::string check_config_text(const std::string& text);
+
 /// check_config_file for every --config in argv; the first problem, or "".
 std::string check_config_arguments(int argc, const char* const* argv);
 

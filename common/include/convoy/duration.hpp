@@ -7,11 +7,17 @@
 
 namespace convoy {
 
-/// Parses a duration with a unit: "5ms", "500us", "2s", "1.5ms", "250ns", "1m". A bare number is
-/// taken in `default_unit_ns` nanoseconds. Returns nullopt on anything else (negative, no digits,
-/// unknown unit, overflow).
-std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text,
-                                                       double default_unit_ns = 1e9);
+/// convoy's one duration syntax (convoy-server, convoy-client and the scripts): a decimal number
+/// (digits, optionally a '.' and more digits) and a unit, ns, us, ms, s or m (minutes): "250ns",
+/// "500us", "1.5ms", "2s", "1m". A bare zero ("0", "0.0") is zero. Spaces around it are ignored.
+/// Returns nullopt for anything else: a bare number, a sign, an exponent, another unit, overflow.
+std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text);
+
+/// The same syntax, except that a bare number is also taken, as `bare_unit_ns` nanoseconds
+/// each. For the options that read a bare number before the syntax was one (convoy-server's
+/// --idle-timeout and --duration in seconds, --bytecode-ns in nanoseconds, the lock knobs); new
+/// options use parse_duration(text).
+std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text, double bare_unit_ns);
 
 /// The shortest exact-ish rendering with a unit: 5000000 ns -> "5ms", 1500 ns -> "1.5us".
 std::string format_duration(std::chrono::nanoseconds d);

@@ -57,7 +57,7 @@ def server_stats(policy="py3", knobs=None, fib=1000.0, switches=50, duration=2.0
             "run": {"duration_s": duration}, "context": {"host": "h", "cpu_affinity": "0"}}
 
 
-def client_results(p50=100.0, p99=900.0, count=500, think="2ms", p999_key="p99_9_us"):
+def client_results(p50=100.0, p99=900.0, count=500, think="2ms", p999_key="p999_us"):
     """client.json as convoy-client writes it (the parts the scripts read)."""
     return {"config": {"think": think, "connections": 1, "mode": "closed", "size": 100},
             "context": {"host": "h", "cores_online": 2, "cpu_affinity": "1"},

@@ -13,9 +13,9 @@
 
 namespace convoy::client {
 
-/// count, mean, stddev, min, p50, p90, p99, p99.9, p99.99, max (microseconds, keys ending in
-/// "_us") and, if `with_buckets`, the non-empty bins as [lower_us, upper_us, count] triples so
-/// that runs can be merged later.
+/// count, mean, stddev, min, p50, p90, p99, p999 (99.9), p9999 (99.99), max (microseconds, keys
+/// ending in "_us", as count, mean_us, p999_us) and, if `with_buckets`, the non-empty bins as
+/// [lower_us, upper_us, count] triples so that runs can be merged later.
 nlohmann::json histogram_json(const LatencyHistogram& h, bool with_buckets = true);
 
 /// The whole result file: {"context": `context`, "config": ..., "histogram": ..., "results": ...}.
@@ -24,8 +24,8 @@ nlohmann::json result_json(const Config& config, const RunResult& result,
 
 /// HdrHistogram's percentile distribution text (as printed by wrk2 and read by its plotter):
 /// a header line, rows "Value Percentile TotalCount 1/(1-Percentile)" with 5 steps per halving
-/// of the distance to 100 %, a final 100 % row, and the #[Mean..], #[Max..], #[Buckets..] footer.
-/// Values in microseconds (said in a last comment line).
+/// of the distance to 100 % up to the first that reaches the maximum, a final 100 % row, and the
+/// #[Mean..], #[Max..], #[Buckets..] footer. Values in microseconds (said in a last comment line).
 void write_hgrm(std::ostream& out, const LatencyHistogram& h);
 
 /// One row per second since the measured start: second,count,p50_us,p99_us,max_us (empty

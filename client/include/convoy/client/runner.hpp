@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -22,20 +23,53 @@ struct ErrorCounts {
   std::uint64_t abandoned = 0;  ///< outstanding on healthy connections when the run was stopped
 
   /// Everything that makes the run fail (abandoned requests are a consequence, not a cause).
-  std::uint64_t total() const {
-    return corrupted + reordered + duplicated + short_echoes + timeouts + lost;
-  }
+  std::uint64_t total() const;
   /// Adds another thread's counts.
   void add(const ErrorCounts& o);
 };
 
+/// One counter of ErrorCounts: its key in the JSON result, its words in the summary, whether it
+/// makes the run fail. The sum, the total, the JSON and the summary all go through this table.
+struct ErrorCounter {
+  const char* key;
+  const char* words;
+  std::uint64_t ErrorCounts::*member;
+  bool fails_the_run;
+};
+
+inline constexpr std::array<ErrorCounter, 7> kErrorCounters{{
+    {"corrupted", "corrupted", &ErrorCounts::corrupted, true},
+    {"reordered", "reordered", &ErrorCounts::reordered, true},
+    {"duplicated", "duplicated", &ErrorCounts::duplicated, true},
+    {"short", "short", &ErrorCounts::short_echoes, true},
+    {"timeouts", "timed out", &ErrorCounts::timeouts, true},
+    {"lost", "lost", &ErrorCounts::lost, true},
+    {"abandoned", "abandoned at stop", &ErrorCounts::abandoned, false},
+}};
+
+/// What ended a run early (JSON error_kind). kNone: nothing did.
+enum class ErrorKind {
+  kNone,
+  kResolve,      ///< the host name did not resolve
+  kConnect,      ///< a connection could not be made within --connect-timeout
+  kClosed,       ///< the server closed a connection
+  kReset,        ///< the server reset a connection
+  kIo,           ///< another read or write error
+  kTimeout,      ///< no echo within --timeout
+  kInterrupted,  ///< SIGINT, SIGTERM or SIGHUP
+  kSetup,        ///< a client thread could not be pinned to its --cpus CPU
+  kInternal,     ///< a client thread failed
+};
+
+/// The JSON and log name of a kind: "resolve", "connect", ...; "" for kNone.
+const char* to_string(ErrorKind kind);
+
 /// Everything one run measured; histograms in nanoseconds.
 struct RunResult {
-  bool connected = false;  ///< false: nothing was sent (see error)
-  std::string error;       ///< the first fatal error, named; empty if none
-  std::string
-      error_kind;  ///< "resolve", "connect", "closed", "reset", "io", "timeout", "interrupted"
-  std::string first_corruption;  ///< where the first corrupted echo differed
+  bool connected = false;                   ///< false: nothing was sent (see error)
+  std::string error;                        ///< the first fatal error, named; empty if none
+  ErrorKind error_kind = ErrorKind::kNone;  ///< what that error was
+  std::string first_corruption;             ///< where the first corrupted echo differed
 
   /// Closed loop: round trip from the send. Open loop: from the intended send time (coordinated
   /// omission corrected).

@@ -105,7 +105,7 @@ while (($#)); do
 done
 
 policies=${policies//,/ }
-check_duration --duration "$duration"
+check_positive_duration --duration "$duration"
 check_duration --think "$think"
 check_count --cpu-threads "$cpu_threads"
 runner_check

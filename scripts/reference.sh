@@ -76,7 +76,7 @@ for pair in ${explicit[@]+"${explicit[@]}"}; do
   exe=${pair#*=}
   [[ -x "$exe" && ! -d "$exe" ]] || die "--interpreter ${pair%%=*}: '$exe' is not an executable file"
 done
-check_duration --duration "$duration"
+check_positive_duration --duration "$duration"
 check_duration --think "$think"
 [[ -z "$switch_interval" ]] || check_duration --switch-interval "$switch_interval"
 [[ -z "$check_interval" ]] || check_count --check-interval "$check_interval"

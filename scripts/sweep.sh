@@ -31,7 +31,7 @@ while (($#)); do
   if runner_option "$@"; then shift "$TAKEN"; continue; fi
   case "$1" in
     --out) need "$@"; out=$2; shift 2 ;;
-    --duration) need "$@"; check_duration --duration "$2"; overrides+=(--set "duration=$2"); shift 2 ;;
+    --duration) need "$@"; check_positive_duration --duration "$2"; overrides+=(--set "duration=$2"); shift 2 ;;
     --repetitions) need "$@"; check_count --repetitions "$2"; overrides+=(--set "repetitions=$2"); shift 2 ;;
     --no-plot) plot=0; shift ;;
     --dry-run) dry=1; shift ;;

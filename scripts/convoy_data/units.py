@@ -11,9 +11,12 @@ TIME_UNITS = (("ns", 1.0), ("µs", 1e3), ("ms", 1e6), ("s", 1e9))
 
 def parse_duration_ns(text):
     """Nanoseconds in a duration such as '500us'; ValueError with the accepted form otherwise."""
+    if str(text).strip() == "0":
+        return 0.0  # the one number without a unit, as convoy-server and convoy-client read it
     match = _DURATION.match(str(text).strip())
     if not match:
-        raise ValueError(f"'{text}' is not a duration (a number and a unit: 500us, 2ms, 1.5s, 2m)")
+        raise ValueError(f"'{text}' is not a duration (a number and a unit: 500us, 2ms, 1.5s, 2m; "
+                         "or 0)")
     return float(match.group(1)) * _NS_PER[match.group(2)]
 
 

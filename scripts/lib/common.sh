@@ -28,8 +28,13 @@ unknown_option() { die "unknown option '$1' (see --help)"; }
 
 # The duration syntax convoy-server and convoy-client share (as convoy_data.units reads it).
 check_duration() {
-  [[ "$2" =~ ^[0-9]+(\.[0-9]+)?(ns|us|ms|s|m)$ ]] ||
-    die "$1: '$2' is not a duration (a number and a unit: 500us, 2ms, 1.5s, 2m)"
+  [[ "$2" == 0 || "$2" =~ ^[0-9]+(\.[0-9]+)?(ns|us|ms|s|m)$ ]] ||
+    die "$1: '$2' is not a duration (a number and a unit: 500us, 2ms, 1.5s, 2m; or 0)"
+}
+# check_positive_duration NAME VALUE — a duration that is more than zero (a run's length).
+check_positive_duration() {
+  check_duration "$1" "$2"
+  [[ ! "$2" =~ ^0+(\.0+)?(ns|us|ms|s|m)?$ ]] || die "$1 must be more than zero, not '$2'"
 }
 check_count() { [[ "$2" =~ ^[0-9]+$ ]] || die "$1 must be a whole number, not '$2'"; }
 check_cpus() {

@@ -358,6 +358,8 @@ SWEEP
     done <<CASES
 is not a duration|$root/scripts/demo.sh --duration=1
 is not a duration|$root/scripts/demo.sh --think 5
+--duration must be more than zero|$root/scripts/demo.sh --duration 0
+--duration must be more than zero|$root/scripts/sweep.sh $root/configs/sweeps/cpu-threads.sh --duration=0ms
 unknown option '--frob'|$root/scripts/demo.sh --frob
 is not a CPU list|$root/scripts/demo.sh --server-cpus=x
 --cpu-threads must be a whole number|$root/scripts/demo.sh --cpu-threads=-1

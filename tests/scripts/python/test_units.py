@@ -4,12 +4,13 @@ from convoy_data import units
 
 
 class UnitsTest(unittest.TestCase):
-    def test_durations_need_a_unit(self):
+    def test_durations_need_a_unit_except_zero(self):
+        self.assertEqual(units.parse_duration_ns("0"), 0.0)
         self.assertEqual(units.parse_duration_ns("500us"), 500e3)
         self.assertEqual(units.parse_duration_ns("1.5s"), 1.5e9)
         self.assertEqual(units.parse_duration_ns("2m"), 120e9)
         self.assertEqual(units.seconds("250ms"), 0.25)
-        for bad in ("1", "1h", "1e3ms", "", "-1s", "ms", "1 s"):
+        for bad in ("1", "00", "0.0", "1h", "1e3ms", "", "-1s", "ms", "1 s"):
             with self.assertRaisesRegex(ValueError, "a number and a unit"):
                 units.parse_duration_ns(bad)
 

@@ -9,6 +9,7 @@
 
 #include "gilcore/policy_fifo.hpp"
 #include "gilcore/policy_none.hpp"
+#include "gilcore/policy_priority.hpp"
 #include "gilcore/policy_py2.hpp"
 #include "gilcore/policy_py3.hpp"
 
@@ -59,7 +60,7 @@ struct PolicyList {
 
 /// Every policy gilcore has, in the order --list-policies shows them. To add one: its header and
 /// source, an entry here (and its #include above), a line in gilcore/CMakeLists.txt.
-using Policies = PolicyList<NoGil, Py2Gil, Py3Gil, FifoGil>;
+using Policies = PolicyList<NoGil, Py2Gil, Py3Gil, FifoGil, PriorityGil>;
 
 /// Which policy: its position on the list.
 enum class PolicyKind : int {};

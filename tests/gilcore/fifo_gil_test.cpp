@@ -85,7 +85,8 @@ TEST(FifoGilTest, ReleaserCannotTakeTheLockBackBeforeTheWaiter) {
   EXPECT_TRUE(waiter_held.load());
   gil.release(holder);
   w.join();
-  EXPECT_EQ(holder.counters().get(Counter::contended_acquisitions), 1u);
+  EXPECT_EQ(holder.counters().get(Counter::handoffs), 1u);
+  EXPECT_EQ(waiter.counters().get(Counter::contended_acquisitions), 1u);
 }
 
 TEST(FifoGilTest, HolderYieldsAtItsCheckIntervalOnlyWhenSomebodyWaits) {

@@ -7,6 +7,7 @@
 #include <utility>
 #include <variant>
 
+#include "gilcore/policy_bfs.hpp"
 #include "gilcore/policy_fifo.hpp"
 #include "gilcore/policy_none.hpp"
 #include "gilcore/policy_priority.hpp"
@@ -60,7 +61,7 @@ struct PolicyList {
 
 /// Every policy gilcore has, in the order --list-policies shows them. To add one: its header and
 /// source, an entry here (and its #include above), a line in gilcore/CMakeLists.txt.
-using Policies = PolicyList<NoGil, Py2Gil, Py3Gil, FifoGil, PriorityGil>;
+using Policies = PolicyList<NoGil, Py2Gil, Py3Gil, FifoGil, PriorityGil, BfsGil>;
 
 /// Which policy: its position on the list.
 enum class PolicyKind : int {};

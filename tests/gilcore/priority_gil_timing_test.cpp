@@ -25,13 +25,15 @@ TEST(PriorityGilTimingTest, IoClassWaiterGetsTheLockWithinAMillisecondWhileFibHo
   EXPECT_LT(waits.quantile(0.75), 1'000'000u);
 }
 
-// A "mixed" thread runs ~1 ms of bytecodes (a fifth of the switch interval), then makes a tiny
-// blocking call (a 50 us sleep), over and over; a "pure" thread runs bytecodes only.
+// A "mixed" thread runs 4000 bytecodes (0.1 ms, far less than the switch interval even on a
+// loaded machine), then makes a tiny blocking call (a 50 us sleep), over and over; a "pure"
+// thread runs bytecodes only. What the pure thread gets while the mixed one is inside its calls
+// is not in question (nobody else wants the lock then); what it gets while the mixed one wants
+// to run is the measure of starvation.
 struct Mixture {
-  double pure_share = 0;               // the pure thread's share of the bytecodes both ran
-  std::uint64_t pure_hold_ns = 0;      // the pure thread's time holding the lock
-  std::uint64_t mixed_blocked_ns = 0;  // the mixed thread's time inside its blocking calls
-  std::uint64_t mixed_wait_ns = 0;     // ... and waiting for the lock after them
+  double pure_share_contested = 0;  // the pure thread's share of the bytecodes run while the
+                                    // mixed thread was outside its blocking calls
+  double pure_share = 0;            // ... of all bytecodes
   std::uint64_t mixed_wait_p50_ns = 0;
 };
 
@@ -39,24 +41,23 @@ Mixture run_mixture(PolicyKind kind, std::chrono::milliseconds run_for) {
   InterpreterConfig c;
   c.lock.policy = kind;  // defaults: a 5 ms switch interval for py3 and priority alike
   Interpreter interpreter(c);
-  std::atomic<bool> stop{false};
-  std::atomic<std::uint64_t> mixed{0}, pure{0}, blocked_ns{0};
-  constexpr std::uint64_t kStretch = 40'000;  // bytecodes: 1 ms at the default 25 ns
+  std::atomic<bool> stop{false}, in_call{false};
+  std::atomic<std::uint64_t> mixed{0}, pure_contested{0}, pure_free{0};
+  constexpr std::uint64_t kStretch = 4'000;
   std::thread pure_thread([&] {
     interpreter.run(Role::cpu, [&](auto& t) {
-      while (t.bytecodes(100, stop)) pure.fetch_add(100, std::memory_order_relaxed);
+      while (t.bytecodes(100, stop)) (in_call.load() ? pure_free : pure_contested).fetch_add(100);
     });
   });
   std::thread mixed_thread([&] {
     interpreter.run(Role::io, [&](auto& t) {
       while (!stop.load()) {
         for (std::uint64_t n = 0; n < kStretch && t.bytecodes(100, stop); n += 100)
-          mixed.fetch_add(100, std::memory_order_relaxed);
+          mixed.fetch_add(100);
         t.allow_threads([&] {
-          const auto t0 = std::chrono::steady_clock::now();
+          in_call = true;
           std::this_thread::sleep_for(50us);
-          blocked_ns.fetch_add(static_cast<std::uint64_t>(
-              std::chrono::nanoseconds(std::chrono::steady_clock::now() - t0).count()));
+          in_call = false;
         });
       }
     });
@@ -66,22 +67,18 @@ Mixture run_mixture(PolicyKind kind, std::chrono::milliseconds run_for) {
   pure_thread.join();
   mixed_thread.join();
 
-  const auto stats = interpreter.stats();
-  const auto p = static_cast<double>(pure.load()), m = static_cast<double>(mixed.load());
+  const auto m = static_cast<double>(mixed.load());
+  const auto contested = static_cast<double>(pure_contested.load());
+  const auto all = contested + static_cast<double>(pure_free.load());
   Mixture r;
-  r.pure_share = p + m > 0 ? p / (p + m) : 0;
-  const auto& holds = stats.of(Role::cpu).hold_ns;
-  const auto& waits = stats.of(Role::io).wait_ns;
-  r.pure_hold_ns = static_cast<std::uint64_t>(holds.mean() * static_cast<double>(holds.count()));
-  r.mixed_wait_ns = static_cast<std::uint64_t>(waits.mean() * static_cast<double>(waits.count()));
-  r.mixed_wait_p50_ns = waits.quantile(0.5);
-  r.mixed_blocked_ns = blocked_ns.load();
-  auto ms = [](std::uint64_t ns) { return static_cast<double>(ns) / 1e6; };
+  r.pure_share_contested = contested + m > 0 ? contested / (contested + m) : 0;
+  r.pure_share = all + m > 0 ? all / (all + m) : 0;
+  r.mixed_wait_p50_ns = interpreter.stats().of(Role::io).wait_ns.quantile(0.5);
   std::printf(
-      "%s: pure thread %.1f %% of the bytecodes, held the lock %.1f ms; mixed thread blocked "
-      "%.1f ms, waited %.1f ms (p50 %.3f ms)\n",
-      to_string(kind).c_str(), 100 * r.pure_share, ms(r.pure_hold_ns), ms(r.mixed_blocked_ns),
-      ms(r.mixed_wait_ns), ms(r.mixed_wait_p50_ns));
+      "%s: pure thread %.1f %% of the bytecodes run while the mixed one was outside its calls, "
+      "%.1f %% of all; mixed thread's re-acquire wait p50 %.3f ms\n",
+      to_string(kind).c_str(), 100 * r.pure_share_contested, 100 * r.pure_share,
+      static_cast<double>(r.mixed_wait_p50_ns) / 1e6);
   return r;
 }
 
@@ -89,18 +86,15 @@ TEST(PriorityGilTimingTest, TinyBlockingCallsBetweenCpuStretchesStarveAPureCpuTh
   // The known pathology of the I/O-priority idea, reproduced: the mixed thread is I/O-class each
   // time it comes back from its blocking call, so it preempts the pure thread at once, and its
   // stretches are too short for the pure thread's timed wait to ever ask it to drop. The pure
-  // thread runs only while the other is inside its calls: with calls of 50 us it gets a few
-  // per cent of the CPU (more where a loaded machine is slow to wake the sleeper up).
+  // thread runs only while the other is inside its calls.
   const auto priority = run_mixture(kind_of<PriorityGil>(), 400ms);
   EXPECT_LT(priority.mixed_wait_p50_ns, 1'000'000u) << "the mixed thread did not preempt";
-  EXPECT_LE(priority.pure_hold_ns, priority.mixed_blocked_ns + priority.mixed_wait_ns + 20'000'000)
-      << "the pure thread held the lock beyond the other's blocking calls";
-  EXPECT_LT(priority.pure_share, 0.75);
+  EXPECT_LT(priority.pure_share_contested, 0.4) << "the pure CPU thread was not starved";
   // Under py3 the pure thread takes the lock during the blocking call and keeps it for about an
   // interval: the mixed thread waits for its drop request every time.
   const auto py3 = run_mixture(kind_of<Py3Gil>(), 400ms);
   EXPECT_GT(py3.mixed_wait_p50_ns, 2'000'000u) << "py3 should make the mixed thread wait";
-  EXPECT_GT(py3.pure_share, priority.pure_share);
+  EXPECT_GT(py3.pure_share_contested, 0.6);
 }
 
 }  // namespace

@@ -56,7 +56,7 @@ TEST(PriorityGilTest, IoClassWaiterAsksACpuClassHolderBeforeItsFirstWait) {
 
   forced_round(gil, holder, second);
   EXPECT_EQ(own(second, PriorityGil::kImmediateRequests), 1u);
-  EXPECT_EQ(second.counters().get(Counter::drop_requests), 1u);
+  EXPECT_GE(second.counters().get(Counter::drop_requests), 1u);  // again at each timed-out wait
   EXPECT_EQ(holder.counters().get(Counter::forced_switches), 2u);
   gil.release(holder);
 }

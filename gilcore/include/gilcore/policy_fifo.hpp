@@ -16,8 +16,10 @@ namespace gilcore {
 /// implementations; the round-robin one "fixes the multicore problem" because nobody can jump the
 /// queue). It keeps 2.7's ticker and check interval and changes only who gets the lock next:
 /// waiters are served in the order they arrived, and the releaser hands the lock straight to the
-/// first of them. Primitives as in the pthread version of the patch: a pthread mutex, and a
-/// condition variable per waiting thread so that release wakes exactly the thread it chose.
+/// first of them. Primitives: pthread ones, as the patch's POSIX build; a mutex, and a condition
+/// variable per waiting thread so that release wakes exactly the thread it chose (the patch's
+/// own queue code is not reproduced; this is its rule, "no jumping the queue", in its plainest
+/// form).
 ///
 /// State, and who touches it:
 /// - `owner_`: the thread the lock belongs to, or nobody. Written under `mutex_`, by the taker

@@ -15,7 +15,7 @@ namespace gilcore {
 /// `priority` emulates David Beazley's I/O-priority GIL ("Revisiting thread priorities and the
 /// new GIL", dabeaz.blogspot.com, February 2010, written for bpo-7946): CPython 3's new GIL
 /// (Python/ceval_gil.c: take_gil, drop_gil; see policy_py3.hpp) plus a class per thread. Antoine
-/// Pitrou's "gilinter" patches on bpo-7946 work the same way. Same primitives as py3: a pthread
+/// Pitrou's "gilinter" patches on bpo-7946 follow a close idea. Same primitives as py3: a pthread
 /// mutex, condition variables with timed waits on CLOCK_MONOTONIC, FORCE_SWITCHING.
 ///
 /// The classes: every thread starts I/O-class. A thread made to drop the lock by a request
@@ -46,7 +46,7 @@ namespace gilcore {
 ///   and is itself only ever asked to drop after a whole interval. If its stretches are shorter
 ///   than the interval it is never asked at all, and the pure CPU thread only runs while the
 ///   other is inside its blocking calls: it starves (tests/gilcore/priority_gil_timing_test.cpp
-///   measures it). This is why the idea was judged to "fail in some pathological cases".
+///   measures it). Pathologies of this kind are why the idea was not merged.
 class PriorityGil final {
  public:
   struct Config {

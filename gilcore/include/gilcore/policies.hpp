@@ -7,7 +7,10 @@
 #include <utility>
 #include <variant>
 
+#include "gilcore/policy_bfs.hpp"
+#include "gilcore/policy_fifo.hpp"
 #include "gilcore/policy_none.hpp"
+#include "gilcore/policy_priority.hpp"
 #include "gilcore/policy_py2.hpp"
 #include "gilcore/policy_py3.hpp"
 
@@ -58,7 +61,7 @@ struct PolicyList {
 
 /// Every policy gilcore has, in the order --list-policies shows them. To add one: its header and
 /// source, an entry here (and its #include above), a line in gilcore/CMakeLists.txt.
-using Policies = PolicyList<NoGil, Py2Gil, Py3Gil>;
+using Policies = PolicyList<NoGil, Py2Gil, Py3Gil, FifoGil, PriorityGil, BfsGil>;
 
 /// Which policy: its position on the list.
 enum class PolicyKind : int {};

@@ -28,6 +28,9 @@ enum class Release : std::uint8_t {
 class ThreadState {
  public:
   ThreadState(Role role, std::uint32_t id) noexcept : role_(role), id_(id) {}
+  ~ThreadState() {
+    if (destroy_policy_data_ != nullptr) destroy_policy_data_(policy_slot_);
+  }
   ThreadState(const ThreadState&) = delete;
   ThreadState& operator=(const ThreadState&) = delete;
 
@@ -73,6 +76,7 @@ class ThreadState {
   /// The bytes a policy keeps per thread (a condition variable of its own, a queue link, a
   /// class), constructed by the policy on first use: `new (t.policy_slot()) T(...)` in acquire,
   /// destroyed by it when the thread leaves, or trivially destructible. Only the policy touches it.
+  /// emplace_policy_data() does the construction and has the destructor run with ThreadState's.
   static constexpr std::size_t kPolicySlotSize = 192;
   template <class T>
   T& policy_data() noexcept {
@@ -81,6 +85,21 @@ class ThreadState {
     return *std::launder(reinterpret_cast<T*>(policy_slot_));
   }
   void* policy_slot() noexcept { return policy_slot_; }
+  /// Constructs a T in the slot, once; ~ThreadState destroys it (the thread has left the lock
+  /// by then, so nobody else refers to it).
+  template <class T, class... A>
+  T& emplace_policy_data(A&&... args) noexcept {
+    if (has_policy_data_) die("a policy's per-thread data constructed twice");
+    (void)policy_data<T>();  // the size check
+    T* data = new (policy_slot_) T(static_cast<A&&>(args)...);
+    if constexpr (!std::is_trivially_destructible_v<T>) {
+      destroy_policy_data_ = [](void* p) { std::launder(static_cast<T*>(p))->~T(); };
+    }
+    has_policy_data_ = true;
+    return *data;
+  }
+  /// True once emplace_policy_data() ran.
+  bool has_policy_data() const noexcept { return has_policy_data_; }
   /// Any thread: adds this thread's statistics to `into`.
   void add_to(RoleStats& into) const noexcept;
 
@@ -92,6 +111,8 @@ class ThreadState {
   ThreadCounters counters_;
   ThreadHistogram wait_;
   ThreadHistogram hold_;
+  bool has_policy_data_ = false;
+  void (*destroy_policy_data_)(void*) = nullptr;
   alignas(std::max_align_t) unsigned char policy_slot_[kPolicySlotSize]{};
 };
 

@@ -1,0 +1,120 @@
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "gilcore/policy_fifo.hpp"
+
+namespace gilcore {
+namespace {
+
+using namespace std::chrono_literals;
+
+FifoGil::Config fifo(int check_interval) { return {.check_interval = check_interval}; }
+
+void wait_for_queue(const FifoGil& gil, int n) {
+  while (gil.waiting() < n) std::this_thread::sleep_for(100us);
+}
+
+TEST(FifoGilTest, UncontendedAcquireIsNotCountedAsContendedOrHandedOff) {
+  FifoGil gil(fifo(100));
+  ThreadState a(Role::io, 1);
+  gil.acquire(a);
+  gil.release(a);
+  gil.acquire(a);
+  gil.release(a);
+  EXPECT_EQ(a.counters().get(Counter::acquisitions), 2u);
+  EXPECT_EQ(a.counters().get(Counter::contended_acquisitions), 0u);
+  EXPECT_EQ(a.counters().get(Counter::handoffs), 0u);
+  EXPECT_EQ(a.counters().load().own[FifoGil::kQueued], 0u);
+}
+
+TEST(FifoGilTest, HandOffOrderEqualsArrivalOrder) {
+  constexpr int kWaiters = 6;
+  FifoGil gil(fifo(100));
+  ThreadState holder(Role::cpu, 100);
+  std::deque<ThreadState> states;
+  for (int i = 0; i < kWaiters; ++i) states.emplace_back(i % 2 ? Role::io : Role::cpu, i + 1);
+  std::mutex order_mutex;
+  std::vector<int> order;
+
+  gil.acquire(holder);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kWaiters; ++i) {
+    threads.emplace_back([&, i] {
+      gil.acquire(states[i]);
+      {
+        std::lock_guard lock(order_mutex);
+        order.push_back(i);
+      }
+      gil.release(states[i]);
+    });
+    wait_for_queue(gil, i + 1);  // thread i is queued before thread i + 1 starts
+  }
+  gil.release(holder);
+  for (auto& th : threads) th.join();
+
+  std::vector<int> arrival(kWaiters);
+  for (int i = 0; i < kWaiters; ++i) arrival[i] = i;
+  EXPECT_EQ(order, arrival);
+  EXPECT_EQ(holder.counters().get(Counter::handoffs), 1u);
+  for (int i = 0; i < kWaiters; ++i) {
+    EXPECT_EQ(states[i].counters().get(Counter::contended_acquisitions), 1u) << i;
+    EXPECT_EQ(states[i].counters().get(Counter::handoffs), i + 1 < kWaiters ? 1u : 0u) << i;
+  }
+  EXPECT_EQ(gil.waiting(), 0);
+}
+
+TEST(FifoGilTest, ReleaserCannotTakeTheLockBackBeforeTheWaiter) {
+  FifoGil gil(fifo(100));
+  ThreadState holder(Role::cpu, 1), waiter(Role::io, 2);
+  std::atomic<bool> waiter_held{false};
+  gil.acquire(holder);
+  std::thread w([&] {
+    gil.acquire(waiter);
+    waiter_held = true;
+    gil.release(waiter);
+  });
+  wait_for_queue(gil, 1);
+  gil.release(holder);
+  gil.acquire(holder);  // queues behind the waiter, whatever the scheduler does
+  EXPECT_TRUE(waiter_held.load());
+  gil.release(holder);
+  w.join();
+  EXPECT_EQ(holder.counters().get(Counter::handoffs), 1u);
+  EXPECT_EQ(waiter.counters().get(Counter::contended_acquisitions), 1u);
+}
+
+TEST(FifoGilTest, HolderYieldsAtItsCheckIntervalOnlyWhenSomebodyWaits) {
+  FifoGil gil(fifo(5));
+  ThreadState holder(Role::cpu, 1), waiter(Role::io, 2);
+  gil.acquire(holder);
+  for (int i = 0; i < 18; ++i) gil.check_point(holder);  // wraps at ticks 1, 7 and 13
+  EXPECT_EQ(holder.counters().get(Counter::periodic_releases), 0u);
+  EXPECT_EQ(holder.counters().load().own[FifoGil::kIdleChecks], 3u);
+
+  std::atomic<bool> waiter_held{false};
+  std::thread w([&] {
+    gil.acquire(waiter);
+    waiter_held = true;
+    gil.release(waiter);
+  });
+  wait_for_queue(gil, 1);
+  int ticks = 0;
+  while (!waiter_held.load()) {
+    gil.check_point(holder);
+    ++ticks;
+  }
+  w.join();
+  EXPECT_EQ(holder.counters().get(Counter::periodic_releases), 1u);
+  EXPECT_LE(ticks, 6) << "the holder ran past its check interval with a waiter queued";
+  EXPECT_TRUE(holder.holds());
+  gil.release(holder);
+}
+
+}  // namespace
+}  // namespace gilcore

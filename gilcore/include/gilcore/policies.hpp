@@ -10,6 +10,7 @@
 #include "gilcore/policy_none.hpp"
 #include "gilcore/policy_py2.hpp"
 #include "gilcore/policy_py3.hpp"
+#include "gilcore/policy_pypy.hpp"
 #include "gilcore/policy_ruby.hpp"
 
 namespace gilcore {
@@ -59,7 +60,7 @@ struct PolicyList {
 
 /// Every policy gilcore has, in the order --list-policies shows them. To add one: its header and
 /// source, an entry here (and its #include above), a line in gilcore/CMakeLists.txt.
-using Policies = PolicyList<NoGil, Py2Gil, Py3Gil, RubyGvl>;
+using Policies = PolicyList<NoGil, Py2Gil, Py3Gil, RubyGvl, PyPyGil>;
 
 /// Which policy: its position on the list.
 enum class PolicyKind : int {};

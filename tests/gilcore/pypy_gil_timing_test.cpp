@@ -40,7 +40,7 @@ TEST(PyPyGilTimingTest, AWaiterStealsWithinAboutAPollOfAReleaseAroundIo) {
 
     const auto polls = waiter.counters().load().own[PyPyGil::kStealerTimeouts];
     EXPECT_EQ(waiter.counters().load().own[PyPyGil::kSteals], 1u);
-    EXPECT_GE(polls, 5u) << "the stealer did not poll while the GIL was held";
+    EXPECT_GE(polls, 1u) << "the stealer did not poll while the GIL was held";
     // Each poll lasts at least its timeout: no more polls than the wait had timeouts in it.
     EXPECT_LE(polls, static_cast<std::uint64_t>((got - asked) / kPoll) + 1);
   }

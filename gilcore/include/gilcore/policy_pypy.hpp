@@ -54,7 +54,7 @@ class PyPyGil final {
     /// Ticks between two yields of the holder (sys.setcheckinterval).
     int check_interval = 10'000;
     /// Emulated bytecodes per PyPy tick.
-    int bytecodes_per_tick = 870;
+    int bytecodes_per_tick = 290;
     /// The stealer's timed wait on mutex_gil.
     std::chrono::nanoseconds steal_poll = std::chrono::microseconds(100);
   };

@@ -2,7 +2,8 @@
 # The same client against real interpreters: a threaded echo server with N fib threads written
 # in Python (run by every Python found) and in Ruby, next to convoy-server with the policy that
 # emulates it (the one whose `emulates` in convoy-server --list-policies names the interpreter's
-# family: CPython 2, CPython 3, free-threaded, PyPy, Ruby). Interpreters are found on PATH and in
+# family: CPython 2, CPython 3, free-threaded, PyPy, Ruby; a Ruby before 3.3 is emulated with
+# --gvl-timer waiter, its GVL of 2.6-3.2). Interpreters are found on PATH and in
 # pyenv, rbenv, asdf, uv and conda (scripts/lib/interpreters.sh), or named with --interpreter.
 # Prints real and emulated percentiles side by side and writes everything under
 # results/reference-<time>-<suffix>/. With --io-model eventloop, every Python 3 runs an asyncio
@@ -23,8 +24,9 @@ usage: scripts/reference.sh [options]       (--name value or --name=value)
   --list            print the interpreters found (label, version, path, emulating policy) and exit
   --io-model M      threads (default) or eventloop: an asyncio echo server under each Python 3,
                     beside convoy-server --io-model eventloop
-  --switch-interval D   sys.setswitchinterval in every Python 3 and --switch-interval in
-                    convoy-server (default: each side's own, 5ms)
+  --switch-interval D   sys.setswitchinterval in every Python 3 (PyPy too) and --switch-interval
+                    in convoy-server, --pypy-check-interval D*2000000 for pypy, as PyPy's
+                    setswitchinterval sets its check interval (default: each side's own, 5ms)
   --check-interval N    sys.setcheckinterval in every Python 2 and --check-interval in
                     convoy-server (default: each side's own, 100)
   --duration D      measured time per run (default 4s)
@@ -100,11 +102,51 @@ emulating_policy() {
   cdata emulating <(printf '%s\n' "$policies_json") "$family" || true
 }
 
+# emulated KEY POLICY [ARGS...] — convoy-server with POLICY (and ARGS) once per run, beside the
+# first interpreter it emulates; its point is points/emulated-KEY.
+emulated() {
+  local key=$1 policy=$2
+  shift 2
+  local dir="$out/points/emulated-$key"
+  [[ ! -f "$dir/point.json" ]] || return 0
+  cdata params "$dir" kind=emulated "policy=$policy" "cpu_threads=$cpu_threads" "io_model=$io_model" \
+    "policy_args=$*"
+  # shellcheck disable=SC2034 # passed by name
+  local server_cmd=("$SERVER_BIN" --port 0 --stats "$dir/server.json" --policy "$policy" --cpu-threads "$cpu_threads"
+    --io-model "$io_model" ${switch_interval:+--switch-interval "$switch_interval"}
+    ${check_interval:+--check-interval "$check_interval"} "$@")
+  printf 'reference: convoy %-8s ... ' "$key" >&2
+  measure_local "$dir" "$timeout" server_cmd client_args >&2 || true
+}
+
+# version_before A B: whether version A (digits and dots) is older than B.
+version_before() {
+  [[ "$1" != "$2" && "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n 1)" == "$1" ]]
+}
+
+# The emulation's knobs that follow from the real interpreter: Ruby before 3.3 has no timer
+# thread (gvl-timer waiter: one waiter's timed wait of a quantum, Ruby 2.6-3.2); PyPy's
+# sys.setswitchinterval(x) sets its check interval to x * 2 000 000 ticks. Sets EMULATION_KEY
+# (the point's name: the policy, with the variant) and EMULATION_ARGS.
+emulation_of() {
+  local family=$1 version=$2 policy=$3
+  EMULATION_KEY=$policy EMULATION_ARGS=()
+  if [[ "$family" == Ruby ]] && version_before "${version##* }" 3.3; then
+    EMULATION_KEY=$policy:waiter EMULATION_ARGS+=(--gvl-timer waiter)
+  fi
+  if [[ "$family" == PyPy && -n "$switch_interval" ]]; then
+    local ticks
+    ticks=$(awk -v s="$(cdata seconds "$switch_interval")" 'BEGIN { t = int(s * 2000000); print (t < 1 ? 1 : t) }')
+    EMULATION_KEY=$policy EMULATION_ARGS+=(--pypy-check-interval "$ticks")
+  fi
+}
+
 if ((list_only)); then
   printf 'label\tversion\tpath\temulated by\n'
   for i in "${!INTERP_LABEL[@]}"; do
-    printf '%s\t%s\t%s\t%s\n' "${INTERP_LABEL[$i]}" "${INTERP_VERSION[$i]}" "${INTERP_PATH[$i]}" \
-      "$(emulating_policy "${INTERP_FAMILY[$i]}")"
+    policy=$(emulating_policy "${INTERP_FAMILY[$i]}") EMULATION_KEY=""
+    [[ -z "$policy" ]] || emulation_of "${INTERP_FAMILY[$i]}" "${INTERP_VERSION[$i]}" "$policy"
+    printf '%s\t%s\t%s\t%s\n' "${INTERP_LABEL[$i]}" "${INTERP_VERSION[$i]}" "${INTERP_PATH[$i]}" "$EMULATION_KEY"
   done
   exit 0
 fi
@@ -116,19 +158,6 @@ timeout=$(cdata seconds --ceil "$duration" 40s)
 # shellcheck disable=SC2034 # passed by name
 client_args=(--mode closed --size 100 --think "$think" --duration "$duration" --warmup 0.5s
   --timeout 3s --connections 1)
-
-# emulated POLICY — convoy-server with POLICY once per run, beside the first interpreter it emulates.
-emulated() {
-  local dir="$out/points/emulated-$1"
-  [[ ! -f "$dir/point.json" ]] || return 0
-  cdata params "$dir" kind=emulated "policy=$1" "cpu_threads=$cpu_threads" "io_model=$io_model"
-  # shellcheck disable=SC2034 # passed by name
-  local server_cmd=("$SERVER_BIN" --port 0 --stats "$dir/server.json" --policy "$1" --cpu-threads "$cpu_threads"
-    --io-model "$io_model" ${switch_interval:+--switch-interval "$switch_interval"}
-    ${check_interval:+--check-interval "$check_interval"})
-  printf 'reference: convoy %-8s ... ' "$1" >&2
-  measure_local "$dir" "$timeout" server_cmd client_args >&2 || true
-}
 
 order=0
 for i in "${!INTERP_LABEL[@]}"; do
@@ -151,16 +180,18 @@ for i in "${!INTERP_LABEL[@]}"; do
   fi
   [[ -z "$check_interval" || "$family" != "CPython 2" ]] || real_args+=(--check-interval "$check_interval")
   policy=$(emulating_policy "$family")
+  EMULATION_KEY="" EMULATION_ARGS=()
+  [[ -z "$policy" ]] || emulation_of "$family" "$version" "$policy"
   order=$((order + 1))
   dir="$out/points/real-$interp"
   cdata params "$dir" kind=real "interpreter=$interp" "version=$version" "path=$exe" \
-    "cpu_threads=$cpu_threads" "order=$order" "emulated_by=$policy" "io_model=$io_model"
+    "cpu_threads=$cpu_threads" "order=$order" "emulated_by=$EMULATION_KEY" "io_model=$io_model"
   # shellcheck disable=SC2034 # passed by name
   server_cmd=("$exe" "$CONVOY_ROOT/scripts/reference/$script" --port 0 --cpu-threads "$cpu_threads"
     --fib-depth "$fib_depth" ${real_args[@]+"${real_args[@]}"})
   printf 'reference: %-14s (%s) ... ' "$interp" "$version" >&2
   measure_local "$dir" "$timeout" server_cmd client_args --no-stats >&2 || true
-  [[ -z "$policy" ]] || emulated "$policy"
+  [[ -z "$policy" ]] || emulated "$EMULATION_KEY" "$policy" ${EMULATION_ARGS[@]+"${EMULATION_ARGS[@]}"}
 done
 ((order > 0)) || die "none of the interpreters found can run this model (--io-model $io_model)"
 

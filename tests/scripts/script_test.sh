@@ -261,6 +261,19 @@ SWEEP
       fail "--interpreter failed: $(cat "$tmp/one")"
     [[ $(tail -n +2 "$tmp/one" | cut -f1) == mine ]] || fail "not just 'mine': $(cat "$tmp/one")"
     ;;
+  reference-ruby-pypy)
+    # Ruby and PyPy are paired with the policies whose `emulates` names them; a Ruby before 3.3
+    # with ruby's 2.6-3.2 variant. Stand-ins answer the probe as the real ones would.
+    fake() { mkdir -p "$(dirname "$1")"; printf '#!/bin/sh\nprintf "%s\\n"\n' "$2" >"$1"; chmod +x "$1"; }
+    fake "$tmp/r31/bin/ruby" 'Ruby\truby 3.1.2\truby3.1.2'
+    fake "$tmp/r34/bin/ruby" 'Ruby\truby 3.4.1\truby3.4.1'
+    fake "$tmp/pp/bin/pypy3" 'PyPy\tPyPy 7.3.11 (Python 3.9.16)\tpypy3.9-7.3.11'
+    "$root/scripts/reference.sh" --list --no-build --interpreter r31="$tmp/r31/bin/ruby" \
+      --interpreter r34="$tmp/r34/bin/ruby" --interpreter pp="$tmp/pp/bin/pypy3" >"$tmp/list" 2>&1 ||
+      fail "reference.sh --list failed: $(cat "$tmp/list")"
+    [[ $(awk -F'\t' 'NR > 1 { printf "%s=%s ", $1, $4 }' "$tmp/list") == "r31=ruby:waiter r34=ruby pp=pypy " ]] ||
+      fail "wrong pairing: $(cat "$tmp/list")"
+    ;;
   seed-experiment)
     # The blog's experiment, small: a done-in row per emulated policy and per real Python.
     "$root/scripts/seed-experiment.sh" --messages 60 --policies py2,py3 --interpreters "" \

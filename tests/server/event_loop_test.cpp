@@ -421,7 +421,11 @@ TEST(EventLoopTest, EveryPolicyEchoesWithAFibThreadCompeting) {
   for (const auto kind : kinds) {
     SCOPED_TRACE(std::string(gilcore::to_string(kind)));
     LoopOptions options;
-    options.lock.policy = kind;
+    // Short intervals, so that a lock whose holder yields every 100 ms (ruby) or every few
+    // hundred ms of fib work (pypy) serves the test's round trips quickly too.
+    options.lock = gilcore::Policies::with_index(static_cast<std::size_t>(kind), [](auto tag) {
+      return gilcore::testing::quick_lock<typename decltype(tag)::type>();
+    });
     options.fib_threads = 1;
     LoopRun run(options);
     run.start();

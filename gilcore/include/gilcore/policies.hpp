@@ -13,6 +13,8 @@
 #include "gilcore/policy_priority.hpp"
 #include "gilcore/policy_py2.hpp"
 #include "gilcore/policy_py3.hpp"
+#include "gilcore/policy_pypy.hpp"
+#include "gilcore/policy_ruby.hpp"
 
 namespace gilcore {
 
@@ -61,7 +63,7 @@ struct PolicyList {
 
 /// Every policy gilcore has, in the order --list-policies shows them. To add one: its header and
 /// source, an entry here (and its #include above), a line in gilcore/CMakeLists.txt.
-using Policies = PolicyList<NoGil, Py2Gil, Py3Gil, FifoGil, PriorityGil, BfsGil>;
+using Policies = PolicyList<NoGil, Py2Gil, Py3Gil, FifoGil, PriorityGil, BfsGil, RubyGvl, PyPyGil>;
 
 /// Which policy: its position on the list.
 enum class PolicyKind : int {};

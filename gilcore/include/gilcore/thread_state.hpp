@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <new>
 #include <type_traits>
+#include <utility>
 
 #include "gilcore/clock.hpp"
 #include "gilcore/histogram.hpp"
@@ -74,9 +75,10 @@ class ThreadState {
   ThreadCounters& counters() noexcept { return counters_; }
 
   /// The bytes a policy keeps per thread (a condition variable of its own, a queue link, a
-  /// class), constructed by the policy on first use: `new (t.policy_slot()) T(...)` in acquire,
-  /// destroyed by it when the thread leaves, or trivially destructible. Only the policy touches it.
-  /// emplace_policy_data() does the construction and has the destructor run with ThreadState's.
+  /// class). The policy constructs its data there once, with emplace_policy_data (which arranges
+  /// for the data to be destroyed with the ThreadState, when the thread leaves the interpreter),
+  /// or with `new (t.policy_slot()) T(...)` if T is trivially destructible. Only the policy
+  /// touches it.
   static constexpr std::size_t kPolicySlotSize = 192;
   template <class T>
   T& policy_data() noexcept {
@@ -84,22 +86,23 @@ class ThreadState {
                   "a policy's per-thread data must fit its slot");
     return *std::launder(reinterpret_cast<T*>(policy_slot_));
   }
-  void* policy_slot() noexcept { return policy_slot_; }
-  /// Constructs a T in the slot, once; ~ThreadState destroys it (the thread has left the lock
-  /// by then, so nobody else refers to it).
-  template <class T, class... A>
-  T& emplace_policy_data(A&&... args) noexcept {
-    if (has_policy_data_) die("a policy's per-thread data constructed twice");
-    (void)policy_data<T>();  // the size check
-    T* data = new (policy_slot_) T(static_cast<A&&>(args)...);
-    if constexpr (!std::is_trivially_destructible_v<T>) {
-      destroy_policy_data_ = [](void* p) { std::launder(static_cast<T*>(p))->~T(); };
-    }
+  /// Constructs T(args...) in the slot; it is destroyed when this ThreadState is. At most once.
+  template <class T, class... Args>
+  T& emplace_policy_data(Args&&... args) noexcept {
+    static_assert(sizeof(T) <= kPolicySlotSize && alignof(T) <= alignof(std::max_align_t),
+                  "a policy's per-thread data must fit its slot");
+    static_assert(std::is_nothrow_constructible_v<T, Args...>);
+    if (has_policy_data_) die("a policy constructed its per-thread data twice");
+    T* data = new (policy_slot_) T(std::forward<Args>(args)...);
     has_policy_data_ = true;
+    if constexpr (!std::is_trivially_destructible_v<T>) {
+      destroy_policy_data_ = [](void* slot) noexcept { std::launder(static_cast<T*>(slot))->~T(); };
+    }
     return *data;
   }
-  /// True once emplace_policy_data() ran.
+  /// Whether emplace_policy_data was called.
   bool has_policy_data() const noexcept { return has_policy_data_; }
+  void* policy_slot() noexcept { return policy_slot_; }
   /// Any thread: adds this thread's statistics to `into`.
   void add_to(RoleStats& into) const noexcept;
 
@@ -112,7 +115,7 @@ class ThreadState {
   ThreadHistogram wait_;
   ThreadHistogram hold_;
   bool has_policy_data_ = false;
-  void (*destroy_policy_data_)(void*) = nullptr;
+  void (*destroy_policy_data_)(void*) noexcept = nullptr;
   alignas(std::max_align_t) unsigned char policy_slot_[kPolicySlotSize]{};
 };
 

@@ -25,6 +25,31 @@ class PoliciesTest(unittest.TestCase):
         self.assertIsNone(policies.emulating(POLICIES, "Ruby"))
         self.assertIsNone(policies.emulating(POLICIES, "CPython 30"))
 
+    def test_ruby_and_pypy_are_found_by_their_families_and_take_nothing_from_cpython(self):
+        # As convoy-server --list-policies --json describes them.
+        listed = POLICIES + [
+            {"name": "ruby", "summary": "Ruby 3.3+ GVL: FIFO hand-off, a 10 ms timer, the holder yields "
+                                        "after a 100 ms quantum",
+             "emulates": "Ruby MRI's GVL (thread_pthread.c: thread_sched_to_running, thread_sched_yield, "
+                         "thread_sched_wakeup_next_thread, the timer thread; 2.6-3.2: gvl_acquire_common, "
+                         "do_gvl_timer, gvl_yield)", "exclusive": True, "knobs": [], "counters": []},
+            {"name": "pypy", "summary": "PyPy GIL: a fast word released around I/O, a stealer polling every "
+                                        "100 us, a yield every 10000 ticks",
+             "emulates": "PyPy's GIL (rpython/translator/c/src/thread_gil.c: RPyGilAcquireSlowPath, "
+                         "RPyGilYieldThread; pypy/module/thread/gil.py: GILReleaseAction)",
+             "exclusive": True, "knobs": [], "counters": []},
+        ]
+        self.assertEqual(policies.emulating(listed, "Ruby"), "ruby")
+        self.assertEqual(policies.emulating(listed, "PyPy"), "pypy")
+        self.assertEqual(policies.emulating(listed, "CPython 3"), "py3")
+        self.assertEqual(policies.emulating(listed, "CPython 2"), "py2")
+        self.assertEqual(policies.family_of(listed, "ruby"), "Ruby")
+        self.assertEqual(policies.family_of(listed, "pypy"), "PyPy")
+        self.assertEqual(policies.family_of(listed, "py3"), "CPython 3")
+        # A word, not a part of one: "PyPy" does not name "PyPyX", nor "Ruby" "Rubyist".
+        self.assertIsNone(policies.emulating([dict(listed[-1], summary="", emulates="PyPyX's GIL")], "PyPy"))
+        self.assertIsNone(policies.emulating([dict(listed[-2], summary="", emulates="a Rubyist's GVL")], "Ruby"))
+
     def test_a_file_that_is_not_a_list_of_policies_is_refused(self):
         import json
         import tempfile

@@ -1,0 +1,165 @@
+// ruby's queue discipline, which does not depend on time: FIFO order, direct hand-off.
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "gilcore/interpreter.hpp"
+
+namespace gilcore {
+namespace {
+
+using namespace std::chrono_literals;
+
+RubyGvl::Config ruby(RubyGvl::Timer timer) {
+  return {.timeslice = 100ms, .timer_tick = 10ms, .gvl_timer = timer};
+}
+
+void wait_until_queued(RubyGvl& gil, int n) {
+  while (gil.queued() < n) std::this_thread::sleep_for(100us);
+}
+
+TEST(RubyGvlTest, UncontendedAcquireIsNeitherContendedNorHandedOff) {
+  for (const auto timer : {RubyGvl::Timer::thread, RubyGvl::Timer::waiter}) {
+    RubyGvl gil(ruby(timer));
+    ThreadState a(Role::io, 1);
+    for (int i = 0; i < 3; ++i) {
+      gil.acquire(a);
+      gil.check_point(a);
+      gil.release(a);
+    }
+    EXPECT_EQ(a.counters().get(Counter::acquisitions), 3u);
+    EXPECT_EQ(a.counters().get(Counter::contended_acquisitions), 0u);
+    EXPECT_EQ(a.counters().get(Counter::holder_switches), 1u);
+    EXPECT_EQ(a.counters().get(Counter::handoffs), 0u);
+    EXPECT_FALSE(a.has_policy_data()) << "a thread that never waited needs no queue entry";
+  }
+}
+
+TEST(RubyGvlTest, ReleaseHandsTheLockOverInArrivalOrder) {
+  RubyGvl gil(ruby(RubyGvl::Timer::thread));
+  ThreadState holder(Role::cpu, 1);
+  constexpr int kWaiters = 4;
+  std::vector<std::unique_ptr<ThreadState>> states;
+  for (int i = 0; i < kWaiters; ++i) {
+    states.push_back(std::make_unique<ThreadState>(Role::io, static_cast<std::uint32_t>(i + 2)));
+  }
+  std::mutex order_mutex;
+  std::vector<int> order;
+
+  gil.acquire(holder);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kWaiters; ++i) {
+    threads.emplace_back([&, i] {
+      gil.acquire(*states[i]);
+      {
+        std::lock_guard lock(order_mutex);
+        order.push_back(i);
+      }
+      gil.release(*states[i]);
+    });
+    wait_until_queued(gil, i + 1);  // arrival order is known
+  }
+  gil.release(holder);
+  for (auto& th : threads) th.join();
+
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(holder.counters().get(Counter::handoffs), 1u);
+  for (int i = 0; i < kWaiters; ++i) {
+    EXPECT_EQ(states[i]->counters().get(Counter::contended_acquisitions), 1u) << i;
+    EXPECT_EQ(states[i]->counters().get(Counter::handoffs), i + 1 < kWaiters ? 1u : 0u) << i;
+  }
+  EXPECT_EQ(gil.queued(), 0);
+}
+
+TEST(RubyGvlTest, AReleaserAskingAgainAtOnceQueuesBehindTheWaiter) {
+  RubyGvl gil(ruby(RubyGvl::Timer::thread));
+  ThreadState holder(Role::io, 1), waiter(Role::cpu, 2);
+  std::atomic<bool> waiter_held{false};
+  gil.acquire(holder);
+  std::thread w([&] {
+    gil.acquire(waiter);
+    waiter_held = true;
+    std::this_thread::sleep_for(5ms);  // a releaser able to barge would have the lock by now
+    gil.release(waiter);
+  });
+  wait_until_queued(gil, 1);
+  gil.release(holder);  // a blocking region that returns at once...
+  gil.acquire(holder);  // ...finds the lock already given away
+  EXPECT_TRUE(waiter_held.load()) << "the releaser took the lock back before the waiter ran";
+  EXPECT_EQ(holder.counters().get(Counter::contended_acquisitions), 1u);
+  gil.release(holder);
+  w.join();
+  EXPECT_EQ(waiter.counters().get(Counter::handoffs), 1u);
+}
+
+TEST(RubyGvlTest, WaiterModelSignalsTheHeadWithoutHandingOver) {
+  // Ruby 2.6-3.2: release empties the owner and wakes the head; a releaser that asks again
+  // before the head runs takes the lock back, so both outcomes are possible, but every waiter
+  // gets the lock eventually and nothing is counted as a hand-off.
+  RubyGvl gil(ruby(RubyGvl::Timer::waiter));
+  ThreadState holder(Role::io, 1), waiter(Role::cpu, 2);
+  std::atomic<bool> waiter_held{false};
+  gil.acquire(holder);
+  std::thread w([&] {
+    gil.acquire(waiter);
+    waiter_held = true;
+    gil.release(waiter);
+  });
+  wait_until_queued(gil, 1);
+  gil.release(holder);
+  gil.acquire(holder);
+  gil.release(holder);
+  w.join();
+  EXPECT_TRUE(waiter_held.load());
+  EXPECT_EQ(holder.counters().get(Counter::handoffs), 0u);
+  EXPECT_EQ(waiter.counters().get(Counter::contended_acquisitions), 1u);
+}
+
+// The typed contract suite runs the default (timer thread); the waiter model keeps the same
+// contract: one holder at a time, every thread finishes, counters add up.
+TEST(RubyGvlTest, WaiterModelKeepsTheContract) {
+  InterpreterConfig c;
+  c.lock = LockConfig::for_policy<RubyGvl>();
+  c.lock.of<RubyGvl>() = {.timeslice = 1ms, .timer_tick = 1ms, .gvl_timer = RubyGvl::Timer::waiter};
+  c.bytecode_cost = 10ns;
+  Interpreter interpreter(c);
+  constexpr int kThreads = 6;
+  std::atomic<int> inside{0}, max_inside{0}, finished{0};
+  std::atomic<std::uint64_t> regions{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      interpreter.run(i % 2 ? Role::io : Role::cpu, [&](auto& t) {
+        const auto until = std::chrono::steady_clock::now() + 30ms;
+        while (std::chrono::steady_clock::now() < until) {
+          const int now = inside.fetch_add(1) + 1;
+          int seen = max_inside.load();
+          while (now > seen && !max_inside.compare_exchange_weak(seen, now)) {
+          }
+          Spinner::spin(50);
+          inside.fetch_sub(1);
+          t.bytecodes(20);
+          if (i % 2) {
+            t.allow_threads([] { std::this_thread::yield(); });
+            regions.fetch_add(1);
+          }
+        }
+      });
+      finished.fetch_add(1);
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(finished.load(), kThreads);
+  EXPECT_EQ(max_inside.load(), 1);
+  const auto total = interpreter.stats().total();
+  EXPECT_EQ(total.acquisitions, kThreads + regions.load() + total.periodic_releases);
+  EXPECT_GT(total.periodic_releases, 0u) << "no quantum expired in 30 ms of 1 ms quanta";
+}
+
+}  // namespace
+}  // namespace gilcore

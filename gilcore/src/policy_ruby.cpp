@@ -180,7 +180,7 @@ void RubyGvl::timer_interrupt(ThreadState& t) noexcept {
 }
 
 void RubyGvl::yield(ThreadState& t) noexcept {
-  const std::uint64_t asked_at = Clock::now();
+  std::uint64_t asked_at = 0;  // from the release on: the wait must not begin inside the hold
   mutex_.lock();
   bool contended = true;
   if (timer_kind_ == Timer::thread) {
@@ -191,6 +191,7 @@ void RubyGvl::yield(ThreadState& t) noexcept {
     }
     t.counters().bump(Counter::periodic_releases);
     t.note_releasing(Release::periodic);
+    asked_at = Clock::now();
     (void)let_go_locked(t);
     Waiter& self = waiter_of(t);
     enqueue(self);
@@ -203,6 +204,7 @@ void RubyGvl::yield(ThreadState& t) noexcept {
     // gvl_yield: let go, and wait until the signalled waiter took the lock.
     t.counters().bump(Counter::periodic_releases);
     t.note_releasing(Release::periodic);
+    asked_at = Clock::now();
     Waiter* next = let_go_locked(t);
     if (wait_yield_) {
       while (wait_yield_) switch_wait_cond_.wait(mutex_);

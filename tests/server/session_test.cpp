@@ -134,8 +134,10 @@ TEST(SessionTest, WhenBlockingReleasesOnlyToWait) {
   SessionRun run(IoConfig{IoRelease::when_blocking, false, 0s});
   run.ping_pong(30);
   run.close_and_finish();
-  // recv has to wait (one re-acquire), send completes while holding the lock (none).
-  EXPECT_GE(run.io_acquisitions(), 1u + 30);
+  // recv re-acquires when it has to wait, send completes while holding the lock (none): at most
+  // one a message. A recv whose message is already there (the client was quicker than this
+  // thread, as on a loaded machine) does not wait, so fewer is fine.
+  EXPECT_GE(run.io_acquisitions(), 1u);
   EXPECT_LE(run.io_acquisitions(), 1u + 30 + 1);
 }
 
@@ -151,7 +153,9 @@ TEST(SessionTest, TimeoutSocketWhenBlockingReleasesOnlyForThePoll) {
   SessionRun run(IoConfig{IoRelease::when_blocking, true, 10s});
   run.ping_pong(30);
   run.close_and_finish();
-  EXPECT_GE(run.io_acquisitions(), 1u + 30);
+  // Only a poll that waits releases: at most one a message (as above), never the four of
+  // TimeoutSocketReleasesTwicePerCall.
+  EXPECT_GE(run.io_acquisitions(), 1u);
   EXPECT_LE(run.io_acquisitions(), 1u + 30 + 1);
 }
 

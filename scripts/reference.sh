@@ -68,16 +68,7 @@ interpreters=${interpreters//,/ }
 if [[ -z "${interpreters// /}" ]]; then
   ((${#explicit[@]} > 0)) || interpreters=all
 fi
-for selector in $interpreters; do
-  valid_interpreter_selector "$selector" ||
-    die "unknown interpreter '$selector' (all, python, python2, python3, pypy, pypy3, ruby or a version such as python3.11)"
-done
-for pair in ${explicit[@]+"${explicit[@]}"}; do
-  [[ "$pair" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*=.+ ]] ||
-    die "--interpreter needs LABEL=PATH (a label of letters, digits and ._+-), not '$pair'"
-  exe=${pair#*=}
-  [[ -x "$exe" && ! -d "$exe" ]] || die "--interpreter ${pair%%=*}: '$exe' is not an executable file"
-done
+check_interpreter_choice "$interpreters" ${explicit[@]+"${explicit[@]}"}
 check_positive_duration --duration "$duration"
 check_duration --think "$think"
 [[ -z "$switch_interval" ]] || check_duration --switch-interval "$switch_interval"

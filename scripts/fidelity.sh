@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The fidelity matrix: for every scenario of a scenario file (default configs/fidelity/default.sh)
 # and every interpreter found that a policy emulates (scripts/lib/interpreters.sh: CPython 2 ->
-# py2, CPython 3 -> py3, free-threaded -> none, PyPy, Ruby once their policies exist), the same
+# py2, CPython 3 -> py3, free-threaded -> none, PyPy -> pypy, Ruby -> ruby), the same
 # client against the real interpreter's echo server and against convoy-server with the emulating
 # policy, runs interleaved (real, emulated, emulated, real, ...) over the repetitions so that the
 # machine's drift hits both sides. Prints a table per scenario and interpreter (real and emulated
@@ -90,8 +90,8 @@ for i in "${!INTERP_LABEL[@]}"; do
     "$SERVER_BIN" --config "$profile" --print-config >/dev/null 2>&1 ||
       die "${INTERP_LABEL[$i]}: convoy-server does not load the profile $profile"
   fi
-  printf '%s\t%s\t%s\t%s\t%s\n' "${INTERP_LABEL[$i]}" "$family" "${INTERP_PATH[$i]}" "$policy" "$profile" \
-    >>"$out/interpreters.tsv.tmp"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "${INTERP_LABEL[$i]}" "$family" "${INTERP_PATH[$i]}" "$policy" "$profile" \
+    "${INTERP_VERSION[$i]}" >>"$out/interpreters.tsv.tmp"
 done
 mv "$out/interpreters.tsv.tmp" "$out/interpreters.tsv"
 cdata fidelity-plan "$scenario_file" --interpreters "$out/interpreters.tsv" --root "$CONVOY_ROOT" \

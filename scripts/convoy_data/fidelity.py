@@ -15,6 +15,7 @@ import csv
 import itertools
 import math
 import os
+import re
 
 from . import points, sweep, units
 
@@ -23,7 +24,7 @@ SCALARS = {"duration": "3s", "warmup": "0.5s", "repetitions": "2", "tolerance": 
            "reply_timeout": "5s", "fib_depth": "20"}
 # The families whose interpreter has a switch interval (sys.setswitchinterval); the others run
 # each scenario once whatever the interval says.
-_HAS_SWITCH_INTERVAL = ("CPython 3", "free-threaded", "PyPy")
+_HAS_SWITCH_INTERVAL = ("CPython 3", "CPython free-threaded", "free-threaded", "PyPy")
 
 
 def _size_bytes(text):
@@ -84,17 +85,41 @@ def scenarios(values):
 
 
 def read_interpreters(path):
-    """[{label, family, path, policy, profile}] from LABEL<TAB>FAMILY<TAB>PATH<TAB>POLICY
-    [<TAB>PROFILE] lines; PROFILE is a convoy-server config fitted to the interpreter."""
+    """[{label, family, path, policy, profile, version}] from LABEL<TAB>FAMILY<TAB>PATH<TAB>POLICY
+    [<TAB>PROFILE[<TAB>VERSION]] lines; PROFILE is a convoy-server config fitted to the
+    interpreter, VERSION what it says it is ('Ruby 3.1.2')."""
     found = []
     with open(path, encoding="utf-8") as f:
         for line in f:
             if line.strip():
-                fields = (line.rstrip("\n").split("\t") + [""] * 4)[:5]
-                label, family, exe, policy, profile = fields
+                fields = (line.rstrip("\n").split("\t") + [""] * 5)[:6]
+                label, family, exe, policy, profile, version = fields
                 found.append({"label": label, "family": family, "path": exe, "policy": policy,
-                              "profile": profile})
+                              "profile": profile, "version": version})
     return found
+
+
+def _version_tuple(text):
+    """(3, 1, 2) from 'Ruby 3.1.2' or '3.1.2p20'; () when there is no number."""
+    last = text.split()[-1] if text.split() else ""
+    numbers = re.findall(r"\d+", last)
+    return tuple(int(n) for n in numbers[:3])
+
+
+def emulation_args(interp, scenario):
+    """The emulated side's options that follow from the real interpreter: the switch interval
+    for the CPythons; for PyPy the check interval its sys.setswitchinterval(x) sets, x * 2 000 000
+    ticks; for a Ruby before 3.3 its GVL of 2.6-3.2 (no timer thread, one waiter keeps time)."""
+    family = interp["family"]
+    if family == "PyPy":
+        ticks = max(1, int(units.seconds(scenario["switch_interval"]) * 2_000_000))
+        return ["--pypy-check-interval", str(ticks)]
+    if family == "Ruby":
+        version = _version_tuple(interp.get("version", ""))
+        return ["--gvl-timer", "waiter"] if version and version < (3, 3) else []
+    if family in _HAS_SWITCH_INTERVAL:
+        return ["--switch-interval", scenario["switch_interval"]]
+    return []
 
 
 def _real_cmd(root, interp, scenario, fib_depth):
@@ -111,9 +136,7 @@ def _emulated_cmd(server_bin, interp, scenario, stats, profile=""):
     cmd = [server_bin] + (["--config", profile] if profile else []) + [
         "--port", "0", "--stats", stats, "--policy", interp["policy"],
         "--cpu-threads", scenario["cpu_threads"]]
-    if interp["family"] in _HAS_SWITCH_INTERVAL:
-        cmd += ["--switch-interval", scenario["switch_interval"]]
-    return cmd
+    return cmd + emulation_args(interp, scenario)
 
 
 def plan(values, interpreters, root, server_bin, out):

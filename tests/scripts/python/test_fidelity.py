@@ -112,5 +112,21 @@ class ReportTest(TempDirTest):
         self.assertIsNone(rows[0]["emulated_mean_ms"])
 
 
+
+class EmulationArgsTest(unittest.TestCase):
+    def test_each_family_gets_what_its_interpreter_would_be_set_to(self):
+        scenario = {"switch_interval": "1ms"}
+        cpython = {"family": "CPython 3", "version": "CPython 3.11.7"}
+        self.assertEqual(fidelity.emulation_args(cpython, scenario), ["--switch-interval", "1ms"])
+        pypy = {"family": "PyPy", "version": "PyPy 7.3.11 (Python 3.9.16)"}
+        self.assertEqual(fidelity.emulation_args(pypy, scenario), ["--pypy-check-interval", "2000"])
+        old_ruby = {"family": "Ruby", "version": "Ruby 3.1.2"}
+        self.assertEqual(fidelity.emulation_args(old_ruby, scenario), ["--gvl-timer", "waiter"])
+        new_ruby = {"family": "Ruby", "version": "Ruby 3.4.1"}
+        self.assertEqual(fidelity.emulation_args(new_ruby, scenario), [])
+        self.assertEqual(fidelity.emulation_args({"family": "CPython 2", "version": "CPython 2.7.18"},
+                                                 scenario), [])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -20,7 +20,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "message_header.hpp"
+#include "convoy/message_header.hpp"
 #include "sys_result.hpp"
 
 namespace convoy::server {
@@ -41,7 +41,6 @@ constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 constexpr std::size_t kKeptPendingCapacity = 64 << 10;
 
 using detail::finish;
-using detail::peek_sequence;
 using detail::SysResult;
 using detail::would_block;
 
@@ -289,7 +288,7 @@ class EventLoop::Loop {
     if (got.value == 0) return end(c, CloseReason::eof, "peer closed the connection");
     const auto size = static_cast<std::size_t>(got.value);
     progress(c, got.at);
-    c.seq = t_.tracing() ? peek_sequence(buffer_.get(), size) : std::nullopt;
+    c.seq = t_.tracing() ? convoy::peek_sequence(buffer_.get(), size) : std::nullopt;
     if (c.seq) t_.note_message(false, *c.seq, static_cast<std::uint32_t>(c.id), got.tick);
     // Stopping: the loop ends at its next turn and shutdown closes the connection.
     if (!t_.bytecodes(o_.settings_.session.handler_bytecodes, o_.stop_)) return;

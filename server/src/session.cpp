@@ -10,7 +10,7 @@
 #include <limits>
 #include <memory>
 
-#include "message_header.hpp"
+#include "convoy/message_header.hpp"
 #include "sys_result.hpp"
 
 namespace convoy::server {
@@ -19,7 +19,6 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 
 using detail::finish;
-using detail::peek_sequence;
 using detail::SysResult;
 using detail::would_block;
 
@@ -169,7 +168,7 @@ SessionStats run_session(gilcore::Interpreter& interpreter, int fd, const Sessio
       const SysResult got = calls.recv(buffer.get(), capacity);
       if (got.value <= 0) return close_because(stats, got, stopping, "recv");
       const auto size = static_cast<std::size_t>(got.value);
-      const auto seq = t.tracing() ? peek_sequence(buffer.get(), size) : std::nullopt;
+      const auto seq = t.tracing() ? convoy::peek_sequence(buffer.get(), size) : std::nullopt;
       if (seq) t.note_message(false, *seq, static_cast<std::uint32_t>(connection), got.tick);
       if (!t.bytecodes(settings.handler_bytecodes, stopping)) {
         stats.reason = CloseReason::shutdown;

@@ -33,6 +33,18 @@ TEST(PayloadTest, HeaderRoundTrips) {
   EXPECT_EQ(got, h);
 }
 
+// The server tags its timeline with the sequence number it peeks from the header.
+TEST(PayloadTest, ServerPeeksTheSequenceNumber) {
+  const MessageHeader h{7, 0, 0x0102030405060708ULL, 1, 2};
+  const auto m = make(64, h);
+  const auto* data = reinterpret_cast<const char*>(m.data());
+  EXPECT_EQ(peek_sequence(data, m.size()), h.seq);
+  EXPECT_EQ(peek_sequence(data, 15), std::nullopt);  // too short for the sequence number
+  auto other = m;
+  other[0] = std::byte{'X'};
+  EXPECT_EQ(peek_sequence(reinterpret_cast<const char*>(other.data()), other.size()), std::nullopt);
+}
+
 TEST(PayloadTest, EveryCorruptedByteIsFoundAtItsOffset) {
   const auto original = make(100, kHeader);
   for (std::size_t i = 0; i < original.size(); ++i) {

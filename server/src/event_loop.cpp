@@ -13,7 +13,6 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
-#include <optional>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -85,7 +84,8 @@ struct EventLoop::Connection {
   std::size_t pending_at = 0;  // bytes of `pending` already sent
   std::size_t pending_size = 0;
   SteadyClock::time_point received_at{};  // when the recv of that message returned
-  std::optional<std::uint64_t> seq;       // the client's sequence number of that message (timeline)
+  bool tagged = false;    // that message has the client's sequence number (timeline) ...
+  std::uint64_t seq = 0;  // ... this one
   SteadyClock::time_point last_progress{};
   std::list<Connection*>::iterator idle_pos{};
   std::uint64_t messages = 0;
@@ -288,8 +288,8 @@ class EventLoop::Loop {
     if (got.value == 0) return end(c, CloseReason::eof, "peer closed the connection");
     const auto size = static_cast<std::size_t>(got.value);
     progress(c, got.at);
-    c.seq = t_.tracing() ? convoy::peek_sequence(buffer_.get(), size) : std::nullopt;
-    if (c.seq) t_.note_message(false, *c.seq, static_cast<std::uint32_t>(c.id), got.tick);
+    c.tagged = t_.tracing() && convoy::peek_sequence(buffer_.get(), size, c.seq);
+    if (c.tagged) t_.note_message(false, c.seq, static_cast<std::uint32_t>(c.id), got.tick);
     // Stopping: the loop ends at its next turn and shutdown closes the connection.
     if (!t_.bytecodes(o_.settings_.session.handler_bytecodes, o_.stop_)) return;
     const SysResult sent = retrying(gilcore::Syscall::send, [&] {
@@ -337,7 +337,7 @@ class EventLoop::Loop {
   void echoed(Connection& c, std::size_t size, SteadyClock::time_point received,
               const SysResult& last_send) {
     const auto sent = last_send.at;
-    if (c.seq) t_.note_message(true, *c.seq, static_cast<std::uint32_t>(c.id), last_send.tick);
+    if (c.tagged) t_.note_message(true, c.seq, static_cast<std::uint32_t>(c.id), last_send.tick);
     progress(c, sent);
     c.messages += 1;
     c.bytes += size;

@@ -168,8 +168,9 @@ SessionStats run_session(gilcore::Interpreter& interpreter, int fd, const Sessio
       const SysResult got = calls.recv(buffer.get(), capacity);
       if (got.value <= 0) return close_because(stats, got, stopping, "recv");
       const auto size = static_cast<std::size_t>(got.value);
-      const auto seq = t.tracing() ? convoy::peek_sequence(buffer.get(), size) : std::nullopt;
-      if (seq) t.note_message(false, *seq, static_cast<std::uint32_t>(connection), got.tick);
+      std::uint64_t seq = 0;
+      const bool tagged = t.tracing() && convoy::peek_sequence(buffer.get(), size, seq);
+      if (tagged) t.note_message(false, seq, static_cast<std::uint32_t>(connection), got.tick);
       if (!t.bytecodes(settings.handler_bytecodes, stopping)) {
         stats.reason = CloseReason::shutdown;
         stats.detail = "server shutting down";
@@ -177,7 +178,7 @@ SessionStats run_session(gilcore::Interpreter& interpreter, int fd, const Sessio
       }
       const SysResult sent = calls.sendall(buffer.get(), size);
       if (sent.value < 0) return close_because(stats, sent, stopping, "send");
-      if (seq) t.note_message(true, *seq, static_cast<std::uint32_t>(connection), sent.tick);
+      if (tagged) t.note_message(true, seq, static_cast<std::uint32_t>(connection), sent.tick);
       const auto elapsed = SteadyClock::now() - got.at;
       stats.handling_ns.record(static_cast<std::uint64_t>(
           std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()));

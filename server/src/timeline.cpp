@@ -165,7 +165,8 @@ std::string timeline_json(const Trace& trace, const TimelineInfo& info) {
           w.dur(e.end_ns - e.begin_ns);
           w.raw(R"(,"args":{"release":")" + std::string(to_string(why)) + "\"}");
           w.end();
-          if (why == gilcore::TraceRelease::forced) {
+          // A hold cut by the window's end did not end by its switch inside the window.
+          if (why == gilcore::TraceRelease::forced && e.end_ns < trace.window_end_ns) {
             w.begin("i", "forced switch", "lock", tid[i], e.end_ns);
             w.raw(R"(,"s":"t")");
             w.end();

@@ -38,11 +38,13 @@ TEST(PayloadTest, ServerPeeksTheSequenceNumber) {
   const MessageHeader h{7, 0, 0x0102030405060708ULL, 1, 2};
   const auto m = make(64, h);
   const auto* data = reinterpret_cast<const char*>(m.data());
-  EXPECT_EQ(peek_sequence(data, m.size()), h.seq);
-  EXPECT_EQ(peek_sequence(data, 15), std::nullopt);  // too short for the sequence number
+  std::uint64_t seq = 0;
+  ASSERT_TRUE(peek_sequence(data, m.size(), seq));
+  EXPECT_EQ(seq, h.seq);
+  EXPECT_FALSE(peek_sequence(data, 15, seq));  // too short for the sequence number
   auto other = m;
   other[0] = std::byte{'X'};
-  EXPECT_EQ(peek_sequence(reinterpret_cast<const char*>(other.data()), other.size()), std::nullopt);
+  EXPECT_FALSE(peek_sequence(reinterpret_cast<const char*>(other.data()), other.size(), seq));
 }
 
 TEST(PayloadTest, EveryCorruptedByteIsFoundAtItsOffset) {

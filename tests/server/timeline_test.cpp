@@ -205,6 +205,14 @@ TEST(TimelineTest, DropRequestWithoutAHolderHasNoHolder) {
   EXPECT_FALSE(drops[1]["args"].contains("holder"));
 }
 
+TEST(TimelineTest, AHoldCutByTheWindowEndHasNoForcedSwitch) {
+  auto trace = sample();
+  trace.threads[0].events.back().detail = why(TraceRelease::forced);  // [8, 11] µs, cut at 11
+  const auto doc = nlohmann::json::parse(timeline_json(trace, info()));
+  EXPECT_EQ(named(doc, "forced switch").size(), 1u);  // only the one at 6 µs
+  EXPECT_EQ(named(doc, "holds lock")[2]["args"]["release"], "forced");
+}
+
 TEST(TimelineTest, EmptyTraceIsStillValid) {
   const auto doc = nlohmann::json::parse(timeline_json(Trace{}, info()));
   EXPECT_EQ(doc["traceEvents"].size(), 1u);  // the process name

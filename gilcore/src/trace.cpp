@@ -70,16 +70,24 @@ TraceRing* Tracer::attach(Role role, std::uint32_t id) {
   auto ring = std::make_unique<TraceRing>(capacity_, window_);
   std::lock_guard lock(mutex_);
   const auto ordinal = ++ordinals_[static_cast<std::size_t>(role)];
-  entries_.push_back({role, id, ordinal, std::move(ring)});
+  entries_.push_back({role, id, ordinal, std::move(ring), {}, 0});
   return entries_.back().ring.get();
 }
 
 void Tracer::detach(TraceRing* ring) {
-  if (ring == nullptr || ring->written() != 0) return;
+  if (ring == nullptr) return;
+  std::vector<TraceRecord> kept = ring->records();
   std::lock_guard lock(mutex_);
-  entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
-                                [&](const Entry& e) { return e.ring.get() == ring; }),
-                 entries_.end());
+  const auto it = std::find_if(entries_.begin(), entries_.end(),
+                               [&](const Entry& e) { return e.ring.get() == ring; });
+  if (it == entries_.end()) return;
+  if (ring->written() == 0) {
+    entries_.erase(it);
+    return;
+  }
+  it->dropped = ring->dropped();
+  it->kept = std::move(kept);
+  it->ring.reset();
 }
 
 Trace Tracer::collect() const {
@@ -95,8 +103,8 @@ Trace Tracer::collect() const {
   std::lock_guard lock(mutex_);
   std::uint64_t last = begin;
   for (const auto& e : entries_) {
-    ThreadTrace t{e.role, e.id, e.ordinal, {}, e.ring->dropped()};
-    for (const auto& r : e.ring->records()) {
+    ThreadTrace t{e.role, e.id, e.ordinal, {}, e.ring ? e.ring->dropped() : e.dropped};
+    for (const auto& r : e.ring ? e.ring->records() : e.kept) {
       const bool interval = r.kind <= TraceKind::syscall;
       const std::uint64_t from = std::max(interval ? r.value : r.at, begin);
       const std::uint64_t to = std::min(r.at, end);

@@ -47,13 +47,14 @@ enum class TraceKind : std::uint8_t {
   echoed,        ///< at: ... its echo sent completely
 };
 
-/// One record, in Clock ticks; instants have begin == at.
+/// One record, in Clock ticks; instants have begin == at. Trivial, so that a ring's memory is
+/// only touched (made resident) as it fills.
 struct TraceRecord {
-  std::uint64_t at = 0;
-  std::uint64_t value = 0;  ///< the begin tick of an interval; a message's sequence number
-  std::uint32_t peer = 0;   ///< a thread id (handoff) or a connection id (messages)
-  TraceKind kind = TraceKind::wait;
-  std::uint8_t detail = 0;
+  std::uint64_t at;
+  std::uint64_t value;  ///< the begin tick of an interval; a message's sequence number
+  std::uint32_t peer;   ///< a thread id (handoff) or a connection id (messages)
+  TraceKind kind;
+  std::uint8_t detail;
 };
 
 /// When records are kept, in Clock ticks: an interval is kept if it meets [begin, end], an
@@ -176,7 +177,8 @@ class Tracer {
 
   /// A ring for a thread entering the interpreter, or nullptr when off. Thread entry only.
   TraceRing* attach(Role role, std::uint32_t id);
-  /// The thread of `ring` left; a ring that recorded nothing is freed. Thread exit only.
+  /// The thread of `ring` left: its records are kept in a vector of their size and the ring is
+  /// freed (so threads that come and go cost what they recorded). Thread exit only.
   void detach(TraceRing* ring);
   /// Every thread's records, in ns from the origin and clipped to the window. Call once the
   /// traced threads have left (a live thread's ring may be read while it writes otherwise).
@@ -187,7 +189,9 @@ class Tracer {
     Role role;
     std::uint32_t id;
     std::uint32_t ordinal;
-    std::unique_ptr<TraceRing> ring;
+    std::unique_ptr<TraceRing> ring;  // while the thread runs
+    std::vector<TraceRecord> kept;    // once it left
+    std::uint64_t dropped = 0;        // once it left
   };
   const std::size_t capacity_;
   TraceWindow window_;

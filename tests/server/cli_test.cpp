@@ -169,8 +169,8 @@ TEST(CommandLineTest, BadValuesGiveOneErrorLineAndExitCodeTwo) {
 }
 
 TEST(CommandLineTest, TraceOptionsSetTheTimeline) {
-  const auto parsed = parse({"--trace", "t.json", "--trace-buffer", "1000", "--trace-after",
-                             "0.5", "--trace-for", "50ms"});
+  const auto parsed = parse({"--trace", "t.json", "--trace-buffer", "1000", "--trace-after", "0.5",
+                             "--trace-for", "50ms"});
   ASSERT_TRUE(parsed.command.config.has_value()) << parsed.err;
   const auto& t = parsed.command.config->trace;
   EXPECT_TRUE(t.enabled());

@@ -74,7 +74,7 @@ void encode_header(std::span<std::byte> out, const MessageHeader& h) {
   put<std::uint32_t>(out, 0, kMagic);
   put<std::uint16_t>(out, 4, h.connection);
   put<std::uint16_t>(out, 6, h.flags);
-  put<std::uint64_t>(out, 8, h.seq);
+  put<std::uint64_t>(out, kMessageSeqOffset, h.seq);
   put<std::int64_t>(out, 16, h.intended_ns);
   put<std::int64_t>(out, 24, h.sent_ns);
 }
@@ -93,7 +93,7 @@ void stamp_sent(std::span<std::byte> message, std::int64_t sent_ns) {
 bool decode_header(std::span<const std::byte> in, MessageHeader& h) {
   h.connection = get<std::uint16_t>(in, 4);
   h.flags = get<std::uint16_t>(in, 6);
-  h.seq = get<std::uint64_t>(in, 8);
+  h.seq = get<std::uint64_t>(in, kMessageSeqOffset);
   h.intended_ns = get<std::int64_t>(in, 16);
   h.sent_ns = get<std::int64_t>(in, 24);
   return get<std::uint32_t>(in, 0) == kMagic;

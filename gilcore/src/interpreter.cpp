@@ -33,20 +33,29 @@ AnyPolicy make_policy(const LockConfig& lock) {
 }  // namespace
 
 Interpreter::Interpreter(const InterpreterConfig& config)
-    : config_(validated(config)), policy_(make_policy(config_.lock)) {
+    : config_(validated(config)),
+      policy_(make_policy(config_.lock)),
+      tracer_(std::make_unique<Tracer>()) {
   calibration_.tsc_clock = Clock::uses_tsc();
   calibration_.tsc_ticks_per_ns = Clock::ticks_per_ns();
   calibration_.spin_ns_per_turn = Spinner::ns_per_turn();
   calibration_.bytecode_turns = Spinner::turns_for(config_.bytecode_cost);
 }
 
-void Interpreter::enter(const ThreadState* state) {
+void Interpreter::enable_tracing(std::size_t capacity) {
+  tracer_ = std::make_unique<Tracer>(capacity);
+}
+
+void Interpreter::enter(ThreadState* state) {
+  state->set_trace(tracer_->attach(state->role(), state->id()));
   std::lock_guard lock(registry_mutex_);
   live_.push_back(state);
   retired_.of(state->role()).threads += 1;
 }
 
-void Interpreter::leave(const ThreadState* state) {
+void Interpreter::leave(ThreadState* state) {
+  tracer_->detach(state->trace());
+  state->set_trace(nullptr);
   std::lock_guard lock(registry_mutex_);
   state->add_to(retired_.of(state->role()));
   live_.erase(std::find(live_.begin(), live_.end(), state));

@@ -14,6 +14,7 @@
 #include "convoy/result_file.hpp"
 #include "convoy/server/cli.hpp"
 #include "convoy/server/server.hpp"
+#include "convoy/server/timeline.hpp"
 #include "gilcore/catalogue.hpp"
 
 namespace convoy::server {
@@ -89,6 +90,14 @@ int run_server(const ServerConfig& config) {
     }
   }
 
+  ResultFile trace_file;
+  if (config.trace.enabled()) {
+    if (const auto why = trace_file.open(config.trace.path); !why.empty()) {
+      std::cerr << "convoy-server: error: --trace: " << why << '\n';
+      return kExitBadInput;
+    }
+  }
+
   Server server(config);
   const StopSignals signals(server);
   try {
@@ -110,6 +119,15 @@ int run_server(const ServerConfig& config) {
       "stopped after {:.3f}s: {} connections, {} messages echoed, {:.0f} fib calls/s",
       stats["run"]["duration_s"].get<double>(), stats["connections"]["served"].get<std::uint64_t>(),
       stats["messages"]["count"].get<std::uint64_t>(), stats["fib"]["calls_per_s"].get<double>());
+  if (stats.contains("trace")) {
+    for (const auto& line : summary_lines(stats["trace"])) spdlog::info("{}", line);
+  }
+  if (trace_file.is_open()) {
+    if (const auto why = trace_file.commit(server.timeline_json()); !why.empty()) {
+      spdlog::error("the trace file: {}", why);
+      return kExitFailure;
+    }
+  }
   if (stats_file.is_open()) {
     if (const auto why = stats_file.commit(stats.dump(2) + '\n'); !why.empty()) {
       spdlog::error("the stats file: {}", why);

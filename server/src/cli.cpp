@@ -140,6 +140,8 @@ class Options {
   std::string bytecode_ns_;
   std::string idle_timeout_;
   std::string duration_;
+  std::string trace_after_;
+  std::string trace_for_;
   std::vector<KnobOption> knobs_;
 };
 
@@ -149,6 +151,8 @@ Options::Options(CLI::App& app, const ServerConfig& seed)
       bytecode_ns_(std::to_string(seed.interpreter.bytecode_cost.count())),
       idle_timeout_(format_exact_duration(seed.io.idle_timeout)),
       duration_(format_exact_duration(seed.duration)),
+      trace_after_(format_exact_duration(seed.trace.after)),
+      trace_for_(format_exact_duration(seed.trace.span)),
       knobs_(knob_options(seed.interpreter.lock)) {
   app.option_defaults()->always_capture_default();
   app.set_config("--config", "", "Read options from a TOML file; keys are the long option names");
@@ -237,6 +241,20 @@ void Options::declare_server(CLI::App& app) {
                  "Stop by itself after this long; 0 = run until SIGINT/SIGTERM")
       ->check(duration_check(kSecond));
   app.add_option("--stats", c.stats_path, "Write the statistics as JSON to this file at exit");
+  app.add_option("--trace", c.trace.path,
+                 "Record the lock timeline and write it as Chrome trace-event JSON to this file at "
+                 "exit (Perfetto UI, chrome://tracing; see docs/timeline.md)");
+  app.add_option("--trace-buffer", c.trace.buffer,
+                 "With --trace: events kept per thread, the most recent (24 bytes each)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{64} << 20));
+  app.add_option("--trace-after", trace_after_,
+                 "With --trace: start recording this long after the server is ready (a bare "
+                 "number is seconds)")
+      ->check(duration_check(kSecond));
+  app.add_option("--trace-for", trace_for_,
+                 "With --trace: record for this long; 0 = until the end of the run (a bare number "
+                 "is seconds)")
+      ->check(duration_check(kSecond));
   app.add_option("--log-level", c.log_level, "Log level on stderr: " + log_level_names())
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
 }
@@ -255,6 +273,8 @@ ServerConfig Options::build() const {
   c.interpreter.bytecode_cost = to_duration(bytecode_ns_, kNanosecond);
   c.io.idle_timeout = to_duration(idle_timeout_, kSecond);
   c.duration = to_duration(duration_, kSecond);
+  c.trace.after = to_duration(trace_after_, kSecond);
+  c.trace.span = to_duration(trace_for_, kSecond);
   c.validate();
   return c;
 }

@@ -13,6 +13,9 @@ constexpr std::array kLogLevels{"trace", "debug", "info", "warn", "error", "crit
 
 constexpr std::size_t kMaxMessageLimit = std::size_t{256} << 20;
 
+// 24 bytes an event: 64 Mi events are 1.5 GiB for one thread.
+constexpr std::size_t kMaxTraceBuffer = std::size_t{64} << 20;
+
 [[noreturn]] void bad(const std::string& what) { throw std::invalid_argument(what); }
 
 }  // namespace
@@ -79,6 +82,15 @@ void ServerConfig::validate() const {
         "non-blocking");
   }
   if (duration.count() < 0) bad("duration must not be negative");
+  if (trace.buffer < 1 || trace.buffer > kMaxTraceBuffer) {
+    bad("trace-buffer must be in [1, " + std::to_string(kMaxTraceBuffer) + "] events, got " +
+        std::to_string(trace.buffer));
+  }
+  if (trace.after.count() < 0) bad("trace-after must not be negative");
+  if (trace.span.count() < 0) bad("trace-for must not be negative");
+  if (trace.enabled() && trace.path == stats_path) {
+    bad("trace and stats name the same file: '" + trace.path + "'");
+  }
   bool known_level = false;
   for (const auto* name : kLogLevels) known_level = known_level || log_level == name;
   if (!known_level)
@@ -102,6 +114,10 @@ void to_json(nlohmann::json& j, const ServerConfig& c) {
        {"max_message", c.max_message},
        {"duration_ns", c.duration.count()},
        {"stats", c.stats_path},
+       {"trace", c.trace.path},
+       {"trace_buffer", c.trace.buffer},
+       {"trace_after_ns", c.trace.after.count()},
+       {"trace_for_ns", c.trace.span.count()},
        {"log_level", c.log_level}};
 }
 

@@ -19,6 +19,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "convoy/message_header.hpp"
 #include "sys_result.hpp"
 
 namespace convoy::server {
@@ -83,6 +84,8 @@ struct EventLoop::Connection {
   std::size_t pending_at = 0;  // bytes of `pending` already sent
   std::size_t pending_size = 0;
   SteadyClock::time_point received_at{};  // when the recv of that message returned
+  bool tagged = false;    // that message has the client's sequence number (timeline) ...
+  std::uint64_t seq = 0;  // ... this one
   SteadyClock::time_point last_progress{};
   std::list<Connection*>::iterator idle_pos{};
   std::uint64_t messages = 0;
@@ -129,15 +132,15 @@ class EventLoop::Loop {
   // A socket call in the configured release mode: its own blocking region, or (when-blocking)
   // made holding the lock, which is safe since every socket here is non-blocking.
   template <class F>
-  SysResult call(F f) {
+  SysResult call(gilcore::Syscall name, F f) {
     if (when_blocking_) return f();
-    return t_.allow_threads(f);
+    return t_.allow_threads(name, f);
   }
   // EINTR is retried, each try its own call, as CPython does since PEP 475.
   template <class F>
-  SysResult retrying(F f) {
+  SysResult retrying(gilcore::Syscall name, F f) {
     for (;;) {
-      const SysResult r = call(f);
+      const SysResult r = call(name, f);
       if (r.value >= 0 || r.error != EINTR) return r;
     }
   }
@@ -152,9 +155,11 @@ class EventLoop::Loop {
     SysResult r;
     if (when_blocking_) {
       r = poll(0);
-      if (r.value == 0 && timeout != 0) r = t_.allow_threads([&] { return poll(timeout); });
+      if (r.value == 0 && timeout != 0) {
+        r = t_.allow_threads(gilcore::Syscall::epoll_wait, [&] { return poll(timeout); });
+      }
     } else {
-      r = t_.allow_threads([&] { return poll(timeout); });
+      r = t_.allow_threads(gilcore::Syscall::epoll_wait, [&] { return poll(timeout); });
     }
     if (r.value >= 0) return static_cast<int>(r.value);
     if (r.error == EINTR) return 0;
@@ -165,7 +170,8 @@ class EventLoop::Loop {
     epoll_event ev{};
     ev.events = events;
     ev.data.u64 = token;
-    const SysResult r = call([&] { return finish(::epoll_ctl(o_.epoll_fd_, op, fd, &ev)); });
+    const SysResult r = call(gilcore::Syscall::epoll_ctl,
+                             [&] { return finish(::epoll_ctl(o_.epoll_fd_, op, fd, &ev)); });
     if (r.value == 0 && op == EPOLL_CTL_ADD) ++registered_;
     if (r.value == 0 && op == EPOLL_CTL_DEL) --registered_;
     return r;
@@ -205,7 +211,7 @@ class EventLoop::Loop {
     for (int i = 0; i < kAcceptsPerEvent; ++i) {
       sockaddr_storage peer{};
       socklen_t peer_len = sizeof peer;
-      const SysResult r = call([&] {
+      const SysResult r = call(gilcore::Syscall::accept, [&] {
         return finish(
             ::accept4(o_.listen_fd_, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_CLOEXEC));
       });
@@ -240,14 +246,15 @@ class EventLoop::Loop {
     ++o_.stats_.accepted;
     if (o_.connections_.size() >= o_.settings_.max_connections) {
       ++o_.stats_.refused;
-      call([&] { return finish(::close(fd)); });
+      call(gilcore::Syscall::close, [&] { return finish(::close(fd)); });
       spdlog::debug("connection from {} refused: {} connections open (--max-connections)", peer,
                     o_.settings_.max_connections);
       return;
     }
     // sock.setblocking(False): CPython makes its ioctl in a blocking region too.
     int on = 1;
-    const SysResult nonblocking = call([&] { return finish(::ioctl(fd, FIONBIO, &on)); });
+    const SysResult nonblocking =
+        call(gilcore::Syscall::ioctl, [&] { return finish(::ioctl(fd, FIONBIO, &on)); });
     int error = nonblocking.value < 0 ? nonblocking.error : 0;
     const int one = 1;
     if (error == 0 && ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) {
@@ -255,7 +262,7 @@ class EventLoop::Loop {
     }
     if (error != 0) {
       ++o_.stats_.refused;
-      call([&] { return finish(::close(fd)); });
+      call(gilcore::Syscall::close, [&] { return finish(::close(fd)); });
       spdlog::debug("connection from {} dropped: cannot set socket options: {}", peer,
                     std::strerror(error));
       return;
@@ -272,8 +279,8 @@ class EventLoop::Loop {
 
   // _read_ready -> recv -> data_received -> transport.write -> send.
   void read(Connection& c) {
-    const SysResult got =
-        retrying([&] { return finish(::recv(c.fd, buffer_.get(), capacity_, 0)); });
+    const SysResult got = retrying(
+        gilcore::Syscall::recv, [&] { return finish(::recv(c.fd, buffer_.get(), capacity_, 0)); });
     if (got.value < 0) {
       if (would_block(got)) return;
       return end(c, reason_for(got.error), std::string("recv: ") + std::strerror(got.error));
@@ -281,15 +288,18 @@ class EventLoop::Loop {
     if (got.value == 0) return end(c, CloseReason::eof, "peer closed the connection");
     const auto size = static_cast<std::size_t>(got.value);
     progress(c, got.at);
+    c.tagged = t_.tracing() && convoy::peek_sequence(buffer_.get(), size, c.seq);
+    if (c.tagged) t_.note_message(false, c.seq, static_cast<std::uint32_t>(c.id), got.tick);
     // Stopping: the loop ends at its next turn and shutdown closes the connection.
     if (!t_.bytecodes(o_.settings_.session.handler_bytecodes, o_.stop_)) return;
-    const SysResult sent =
-        retrying([&] { return finish(::send(c.fd, buffer_.get(), size, MSG_NOSIGNAL)); });
+    const SysResult sent = retrying(gilcore::Syscall::send, [&] {
+      return finish(::send(c.fd, buffer_.get(), size, MSG_NOSIGNAL));
+    });
     if (sent.value < 0 && !would_block(sent)) {
       return end(c, reason_for(sent.error), std::string("send: ") + std::strerror(sent.error));
     }
     const auto done = sent.value > 0 ? static_cast<std::size_t>(sent.value) : 0;
-    if (done == size) return echoed(c, size, got.at, sent.at);
+    if (done == size) return echoed(c, size, got.at, sent);
     if (done > 0) progress(c, sent.at);
     // The rest waits for EPOLLOUT (asyncio's _add_writer); the connection is not read meanwhile.
     c.pending.assign(buffer_.get() + done, buffer_.get() + size);
@@ -303,7 +313,7 @@ class EventLoop::Loop {
 
   // _write_ready: send what is left; once it is out, read again (asyncio's _remove_writer).
   void flush(Connection& c) {
-    const SysResult sent = retrying([&] {
+    const SysResult sent = retrying(gilcore::Syscall::send, [&] {
       return finish(::send(c.fd, c.pending.data() + c.pending_at, c.pending.size() - c.pending_at,
                            MSG_NOSIGNAL));
     });
@@ -321,11 +331,13 @@ class EventLoop::Loop {
     c.pending.clear();
     if (c.pending.capacity() > kKeptPendingCapacity) std::vector<char>().swap(c.pending);
     c.pending_at = 0;
-    echoed(c, c.pending_size, c.received_at, sent.at);
+    echoed(c, c.pending_size, c.received_at, sent);
   }
 
   void echoed(Connection& c, std::size_t size, SteadyClock::time_point received,
-              SteadyClock::time_point sent) {
+              const SysResult& last_send) {
+    const auto sent = last_send.at;
+    if (c.tagged) t_.note_message(true, c.seq, static_cast<std::uint32_t>(c.id), last_send.tick);
     progress(c, sent);
     c.messages += 1;
     c.bytes += size;
@@ -343,7 +355,7 @@ class EventLoop::Loop {
   // transport.close(): unregister (asyncio's _remove_reader/_remove_writer), then sock.close().
   void end(Connection& c, CloseReason reason, const std::string& detail) {
     ctl(EPOLL_CTL_DEL, c.fd, 0, c.id);
-    call([&] { return finish(::close(c.fd)); });
+    call(gilcore::Syscall::close, [&] { return finish(::close(c.fd)); });
     o_.stats_.closed[static_cast<std::size_t>(reason)] += 1;
     spdlog::debug("connection {} from {} closed: {} ({}); {} messages, {} bytes", c.id, c.peer,
                   to_string(reason), detail, c.messages, c.bytes);

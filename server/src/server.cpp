@@ -20,6 +20,7 @@
 #include "convoy/build_info.hpp"
 #include "convoy/context.hpp"
 #include "convoy/server/event_loop.hpp"
+#include "gilcore/catalogue.hpp"
 
 namespace convoy::server {
 namespace {
@@ -60,6 +61,7 @@ Server::Server(ServerConfig config)
     : config_((config.validate(), std::move(config))),
       session_{config_.io, config_.max_message, config_.handler_bytecodes},
       interpreter_(config_.interpreter) {
+  if (config_.trace.enabled()) interpreter_.enable_tracing(config_.trace.buffer);
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
 }
@@ -145,6 +147,7 @@ void Server::run(const std::function<void()>& on_ready) {
   start_fib_threads();
   context_ = machine_context();
   ready_at_ = SteadyClock::now();
+  interpreter_.tracer().start(gilcore::Clock::now(), config_.trace.after, config_.trace.span);
   std::exception_ptr failure;
   try {
     if (on_ready) on_ready();
@@ -157,11 +160,17 @@ void Server::run(const std::function<void()>& on_ready) {
     failure = std::current_exception();
   }
   stop_at_ = SteadyClock::now();
+  interpreter_.tracer().stop(gilcore::Clock::now());
   ::close(listen_fd_);
   listen_fd_ = -1;
   fib_stop_.store(true, std::memory_order_relaxed);
   stop_connections();
   stop_fib_threads();
+  if (config_.trace.enabled()) {
+    trace_ = interpreter_.tracer().collect();
+    trace_summary_ = timeline_summary(trace_);
+    trace_summary_["file"] = config_.trace.path;
+  }
   if (failure) std::rethrow_exception(failure);
 }
 
@@ -187,7 +196,7 @@ void Server::accept_loop(Thread& t) {
       int error;
       bool listener_ready;
     };
-    const Polled polled = t.allow_threads([&] {
+    const Polled polled = t.allow_threads(gilcore::Syscall::poll, [&] {
       pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
       const int rc = ::poll(fds, 2, timeout_ms);
       return Polled{rc, rc < 0 ? errno : 0, rc > 0 && (fds[0].revents & POLLIN) != 0};
@@ -201,7 +210,7 @@ void Server::accept_loop(Thread& t) {
 
     sockaddr_storage peer{};
     socklen_t peer_len = sizeof peer;
-    const auto [fd, error] = t.allow_threads([&] {
+    const auto [fd, error] = t.allow_threads(gilcore::Syscall::accept, [&] {
       const int rc =
           ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_CLOEXEC);
       return std::pair{rc, rc < 0 ? errno : 0};
@@ -220,7 +229,7 @@ void Server::accept_loop(Thread& t) {
         case ENOBUFS:
         case ENOMEM:
           spdlog::warn("accept: {}; pausing new connections for 100ms", std::strerror(error));
-          t.allow_threads([] { ::usleep(100'000); });
+          t.allow_threads(gilcore::Syscall::sleep, [] { ::usleep(100'000); });
           continue;
         default: throw std::system_error(error, std::generic_category(), "accept");
       }
@@ -294,7 +303,7 @@ void Server::start_connection(int fd, const std::string& peer) {
 void Server::connection_main(std::uint64_t id, int fd, std::string peer) {
   SessionStats stats;
   try {
-    stats = run_session(interpreter_, fd, session_, stopping_);
+    stats = run_session(interpreter_, fd, session_, stopping_, id);
   } catch (const std::exception& e) {
     stats.reason = CloseReason::error;
     stats.detail = e.what();
@@ -409,7 +418,31 @@ nlohmann::json Server::stats_json() const {
   if (config_.io_model == IoModel::eventloop) {
     stats["loop"] = {{"iterations", loop_iterations_}, {"events", loop_events_}};
   }
+  if (config_.trace.enabled()) stats["trace"] = trace_summary_;
   return stats;
+}
+
+std::string Server::timeline_title() const {
+  const auto& lock = config_.interpreter.lock;
+  const auto& policy = gilcore::describe(lock.policy);
+  std::string title(policy.info.name);
+  for (const auto& knob : policy.knobs) {
+    title += " " + std::string(knob.option) + "=" + knob.text_of(lock);
+  }
+  return title + ", " + std::to_string(config_.cpu_threads) + " fib thread" +
+         (config_.cpu_threads == 1 ? "" : "s");
+}
+
+std::string Server::timeline_json() const {
+  if (!config_.trace.enabled()) return {};
+  TimelineInfo info;
+  info.policy = gilcore::to_string(config_.interpreter.lock.policy);
+  info.knobs = nlohmann::json(config_.interpreter.lock);
+  info.knobs.erase("policy");
+  info.cpu_threads = config_.cpu_threads;
+  info.io_model = to_string(config_.io_model);
+  info.title = timeline_title();
+  return convoy::server::timeline_json(trace_, info);
 }
 
 }  // namespace convoy::server

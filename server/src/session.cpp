@@ -10,6 +10,7 @@
 #include <limits>
 #include <memory>
 
+#include "convoy/message_header.hpp"
 #include "sys_result.hpp"
 
 namespace convoy::server {
@@ -37,7 +38,8 @@ class SocketCalls {
       : t_(t), fd_(fd), io_(io), poll_ms_(poll_timeout_ms(io.idle_timeout)) {}
 
   SysResult recv(char* buffer, std::size_t capacity) {
-    return call(POLLIN, [&](int flags) { return finish(::recv(fd_, buffer, capacity, flags)); });
+    return call(POLLIN, gilcore::Syscall::recv,
+                [&](int flags) { return finish(::recv(fd_, buffer, capacity, flags)); });
   }
 
   // socket.sendall: one call per partial send. Returns the first failure, or the byte count.
@@ -45,7 +47,7 @@ class SocketCalls {
     SysResult r;
     std::size_t done = 0;
     while (done < size) {
-      r = call(POLLOUT, [&](int flags) {
+      r = call(POLLOUT, gilcore::Syscall::send, [&](int flags) {
         return finish(::send(fd_, data + done, size - done, flags | MSG_NOSIGNAL));
       });
       if (r.value < 0) return r;
@@ -59,16 +61,16 @@ class SocketCalls {
   // One socket call; EINTR is retried, as CPython does since PEP 475. An idle timeout comes
   // back as ETIMEDOUT.
   template <class Op>
-  SysResult call(short events, Op op) {
+  SysResult call(short events, gilcore::Syscall name, Op op) {
     for (;;) {
-      SysResult r = call_once(events, op);
+      SysResult r = call_once(events, name, op);
       if (r.value < 0 && r.error == EINTR) continue;
       return r;
     }
   }
 
   template <class Op>
-  SysResult call_once(short events, Op op) {
+  SysResult call_once(short events, gilcore::Syscall name, Op op) {
     const bool when_blocking = io_.release == IoRelease::when_blocking;
     if (when_blocking) {
       // Holding the lock: done at once, unless it would block.
@@ -77,21 +79,21 @@ class SocketCalls {
     }
     if (!io_.timeout_socket) {
       // A blocking socket: one region around the call. SO_RCVTIMEO/SO_SNDTIMEO bound the wait.
-      SysResult r = t_.allow_threads([&] { return op(0); });
+      SysResult r = t_.allow_threads(name, [&] { return op(0); });
       if (would_block(r)) r.error = ETIMEDOUT;
       return r;
     }
     // A socket with a timeout (sock_call_ex): the readiness poll in one region, the call in
     // another, until the call does not report EAGAIN.
     for (;;) {
-      const SysResult ready = t_.allow_threads([&] {
+      const SysResult ready = t_.allow_threads(gilcore::Syscall::poll, [&] {
         pollfd p{fd_, events, 0};
         return finish(::poll(&p, 1, poll_ms_));
       });
       if (ready.value == 0) return {-1, ETIMEDOUT, ready.at};
       if (ready.value < 0) return ready;
-      SysResult r =
-          when_blocking ? op(MSG_DONTWAIT) : t_.allow_threads([&] { return op(MSG_DONTWAIT); });
+      SysResult r = when_blocking ? op(MSG_DONTWAIT)
+                                  : t_.allow_threads(name, [&] { return op(MSG_DONTWAIT); });
       if (!would_block(r)) return r;
     }
   }
@@ -153,7 +155,7 @@ int prepare_socket(int fd, const IoConfig& io) noexcept {
 }
 
 SessionStats run_session(gilcore::Interpreter& interpreter, int fd, const SessionSettings& settings,
-                         const std::atomic<bool>& stopping) {
+                         const std::atomic<bool>& stopping, std::uint64_t connection) {
   SessionStats stats;
   // The most one recv reads, and all the memory a connection's data costs: a peer with more
   // pending (the server fell behind, or the peer pipelines) is simply read in several chunks.
@@ -166,6 +168,9 @@ SessionStats run_session(gilcore::Interpreter& interpreter, int fd, const Sessio
       const SysResult got = calls.recv(buffer.get(), capacity);
       if (got.value <= 0) return close_because(stats, got, stopping, "recv");
       const auto size = static_cast<std::size_t>(got.value);
+      std::uint64_t seq = 0;
+      const bool tagged = t.tracing() && convoy::peek_sequence(buffer.get(), size, seq);
+      if (tagged) t.note_message(false, seq, static_cast<std::uint32_t>(connection), got.tick);
       if (!t.bytecodes(settings.handler_bytecodes, stopping)) {
         stats.reason = CloseReason::shutdown;
         stats.detail = "server shutting down";
@@ -173,6 +178,7 @@ SessionStats run_session(gilcore::Interpreter& interpreter, int fd, const Sessio
       }
       const SysResult sent = calls.sendall(buffer.get(), size);
       if (sent.value < 0) return close_because(stats, sent, stopping, "send");
+      if (tagged) t.note_message(true, seq, static_cast<std::uint32_t>(connection), sent.tick);
       const auto elapsed = SteadyClock::now() - got.at;
       stats.handling_ns.record(static_cast<std::uint64_t>(
           std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()));

@@ -3,6 +3,9 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
+
+#include "gilcore/clock.hpp"
 
 namespace convoy::server::detail {
 
@@ -12,11 +15,13 @@ struct SysResult {
   long value = 0;
   int error = 0;
   std::chrono::steady_clock::time_point at{};  ///< when the syscall returned
+  std::uint64_t tick = 0;                      ///< the same as a gilcore::Clock tick (timeline)
 };
 
 /// Wraps a syscall's return value; call it inside the blocking region, right after the call.
 inline SysResult finish(long value) noexcept {
-  return {value, value < 0 ? errno : 0, std::chrono::steady_clock::now()};
+  const int error = value < 0 ? errno : 0;
+  return {value, error, std::chrono::steady_clock::now(), gilcore::Clock::now()};
 }
 
 /// True when a non-blocking call found nothing to do.

@@ -33,6 +33,20 @@ TEST(PayloadTest, HeaderRoundTrips) {
   EXPECT_EQ(got, h);
 }
 
+// The server tags its timeline with the sequence number it peeks from the header.
+TEST(PayloadTest, ServerPeeksTheSequenceNumber) {
+  const MessageHeader h{7, 0, 0x0102030405060708ULL, 1, 2};
+  const auto m = make(64, h);
+  const auto* data = reinterpret_cast<const char*>(m.data());
+  std::uint64_t seq = 0;
+  ASSERT_TRUE(peek_sequence(data, m.size(), seq));
+  EXPECT_EQ(seq, h.seq);
+  EXPECT_FALSE(peek_sequence(data, 15, seq));  // too short for the sequence number
+  auto other = m;
+  other[0] = std::byte{'X'};
+  EXPECT_FALSE(peek_sequence(reinterpret_cast<const char*>(other.data()), other.size(), seq));
+}
+
 TEST(PayloadTest, EveryCorruptedByteIsFoundAtItsOffset) {
   const auto original = make(100, kHeader);
   for (std::size_t i = 0; i < original.size(); ++i) {

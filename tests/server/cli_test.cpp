@@ -151,6 +151,10 @@ TEST(CommandLineTest, BadValuesGiveOneErrorLineAndExitCodeTwo) {
       {"--duration", "-1s"},
       {"--log-level", "loud"},
       {"--bind", "localhost:80"},
+      {"--trace-after", "later"},
+      {"--trace-for", "-5ms"},
+      {"--trace-buffer", "0"},
+      {"--trace", "same.json", "--stats", "same.json"},
       {"--unknown"},
   };
   for (const auto& args : cases) {
@@ -162,6 +166,21 @@ TEST(CommandLineTest, BadValuesGiveOneErrorLineAndExitCodeTwo) {
     ASSERT_FALSE(parsed.err.empty());
     EXPECT_EQ(parsed.err.find('\n'), parsed.err.size() - 1) << parsed.err;
   }
+}
+
+TEST(CommandLineTest, TraceOptionsSetTheTimeline) {
+  const auto parsed = parse({"--trace", "t.json", "--trace-buffer", "1000", "--trace-after", "0.5",
+                             "--trace-for", "50ms"});
+  ASSERT_TRUE(parsed.command.config.has_value()) << parsed.err;
+  const auto& t = parsed.command.config->trace;
+  EXPECT_TRUE(t.enabled());
+  EXPECT_EQ(t.path, "t.json");
+  EXPECT_EQ(t.buffer, 1000u);
+  EXPECT_EQ(t.after, 500ms);  // a bare number is seconds, like --duration
+  EXPECT_EQ(t.span, 50ms);
+  const auto off = parse({});
+  ASSERT_TRUE(off.command.config.has_value());
+  EXPECT_FALSE(off.command.config->trace.enabled());
 }
 
 TEST(CommandLineTest, UnknownConfigKeyIsNamed) {

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <type_traits>
 #include <utility>
@@ -15,6 +16,7 @@
 #include "gilcore/spin.hpp"
 #include "gilcore/stats.hpp"
 #include "gilcore/thread_state.hpp"
+#include "gilcore/trace.hpp"
 
 namespace gilcore {
 
@@ -68,17 +70,43 @@ class PyThread {
 
   /// Py_BEGIN_ALLOW_THREADS f() Py_END_ALLOW_THREADS: releases the lock, calls f (a syscall),
   /// takes the lock again, also when f throws. Returns what f returns.
+  /// `call` names the syscall for the timeline.
   template <class F>
-  decltype(auto) allow_threads(F&& f) {
+  decltype(auto) allow_threads(Syscall call, F&& f) {
     struct Region {
       PyThread& t;
-      explicit Region(PyThread& thread) noexcept : t(thread) { t.policy_.release(t.state_); }
-      ~Region() { t.policy_.acquire(t.state_); }
+      Syscall call;
+      std::uint64_t began = 0;
+      Region(PyThread& thread, Syscall what) noexcept : t(thread), call(what) {
+        t.policy_.release(t.state_);
+        if (t.state_.tracing()) [[unlikely]]
+          began = Clock::now();
+      }
+      ~Region() {
+        if (t.state_.tracing()) [[unlikely]]
+          t.state_.note_syscall(call, began, Clock::now());
+        t.policy_.acquire(t.state_);
+      }
       Region(const Region&) = delete;
       Region& operator=(const Region&) = delete;
-    } region(*this);
+    } region(*this, call);
     return std::forward<F>(f)();
   }
+  /// A region whose call the timeline shows as "other".
+  template <class F>
+  decltype(auto) allow_threads(F&& f) {
+    return allow_threads(Syscall::other, std::forward<F>(f));
+  }
+
+  /// Message `seq` of `connection` was read (echoed false) or echoed, at Clock tick `at`; for the
+  /// timeline, nothing when not tracing.
+  void note_message(bool echoed, std::uint64_t seq, std::uint32_t connection,
+                    std::uint64_t at) noexcept {
+    if (state_.tracing()) [[unlikely]]
+      state_.note_message(echoed, seq, connection, at);
+  }
+  /// True when this thread records a trace.
+  bool tracing() const noexcept { return state_.tracing(); }
 
   Role role() const noexcept { return state_.role(); }
   ThreadState& state() noexcept { return state_; }
@@ -132,9 +160,16 @@ class Interpreter {
   /// Direct access to the policy object (tests and benchmarks).
   AnyPolicy& policy() noexcept { return policy_; }
 
+  /// Turns the timeline on: every thread entering from now on records up to `capacity` events
+  /// (0 = off). Call before any thread runs.
+  void enable_tracing(std::size_t capacity);
+  /// The timeline's recorder (off unless enable_tracing was called).
+  Tracer& tracer() noexcept { return *tracer_; }
+  const Tracer& tracer() const noexcept { return *tracer_; }
+
  private:
-  void enter(const ThreadState* state);
-  void leave(const ThreadState* state);
+  void enter(ThreadState* state);
+  void leave(ThreadState* state);
 
   InterpreterConfig config_;
   Calibration calibration_;
@@ -143,6 +178,7 @@ class Interpreter {
   std::vector<const ThreadState*> live_;  // guarded by registry_mutex_
   StatsSnapshot retired_;                 // guarded by registry_mutex_
   std::atomic<std::uint32_t> next_id_{1};
+  std::unique_ptr<Tracer> tracer_;
 };
 
 template <class Body>
@@ -157,6 +193,7 @@ void Interpreter::run(Role role, Body&& body) {
           Policy& policy;
           ThreadState& state;
           ~Exit() {
+            state.note_exit();
             if (state.holds()) policy.release(state);
             interpreter.leave(&state);
           }

@@ -9,6 +9,7 @@
 #include "gilcore/clock.hpp"
 #include "gilcore/histogram.hpp"
 #include "gilcore/stats.hpp"
+#include "gilcore/trace.hpp"
 
 namespace gilcore {
 
@@ -49,23 +50,56 @@ class ThreadState {
     if (contended) counters_.bump(Counter::contended_acquisitions);
     if (switched) counters_.bump(Counter::holder_switches);
     wait_.record(contended ? Clock::to_ns(now - asked_at) : 0);
+    if (trace_ != nullptr && contended) [[unlikely]]
+      trace_->record(TraceKind::wait, asked_at, now);
   }
   /// Policies call this before they let go of the lock, saying why.
   void note_releasing(Release why = Release::voluntary) noexcept {
-    (void)why;
     if (!holds_) die("release() by a thread that does not hold the lock");
     holds_ = false;
-    hold_.record(Clock::to_ns(Clock::now() - acquired_at_));
+    const auto now = Clock::now();
+    hold_.record(Clock::to_ns(now - acquired_at_));
+    if (trace_ != nullptr) [[unlikely]]
+      trace_->record(TraceKind::hold, acquired_at_, now, 0, 0,
+                     static_cast<std::uint8_t>(trace_release(why)));
   }
   /// Policies that hand the lock to a chosen waiter call this, on the releasing thread, once the
   /// waiter `to` owns it.
   void note_handoff(const ThreadState& to) noexcept {
-    (void)to;
     counters_.bump(Counter::handoffs);
+    if (trace_ != nullptr) [[unlikely]] {
+      const auto now = Clock::now();
+      trace_->record(TraceKind::handoff, now, now, 0, to.id());
+    }
   }
   /// Policies call this on the thread that asks the holder to drop (py3's drop request, a
   /// preempt flag), when it asks.
-  void note_drop_request() noexcept {}
+  void note_drop_request() noexcept {
+    if (trace_ != nullptr) [[unlikely]] {
+      const auto now = Clock::now();
+      trace_->record(TraceKind::drop_request, now, now);
+    }
+  }
+
+  /// The thread is leaving the interpreter: a voluntary release from now on is its exit, not a
+  /// blocking region. Interpreter::run calls it before its last release.
+  void note_exit() noexcept { exiting_ = true; }
+
+  /// True when this thread records a trace; the callers of the note_* below test it first.
+  bool tracing() const noexcept { return trace_ != nullptr; }
+  /// The ring this thread records into (nullptr: not tracing). Set by the interpreter at entry.
+  void set_trace(TraceRing* ring) noexcept { trace_ = ring; }
+  TraceRing* trace() const noexcept { return trace_; }
+  /// A blocking region's call ran from `begin` to `end` (Clock ticks). Only when tracing().
+  void note_syscall(Syscall call, std::uint64_t begin, std::uint64_t end) noexcept {
+    trace_->record(TraceKind::syscall, begin, end, 0, 0, static_cast<std::uint8_t>(call));
+  }
+  /// Message `seq` (the client's sequence number) of `connection` was read (`echoed` false) or
+  /// its echo sent, at Clock tick `at`. Only when tracing().
+  void note_message(bool echoed, std::uint64_t seq, std::uint32_t connection,
+                    std::uint64_t at) noexcept {
+    trace_->record(echoed ? TraceKind::echoed : TraceKind::received, at, at, seq, connection);
+  }
 
   /// Aborts unless this thread holds the lock; `what` names the operation for the message.
   void expect_holding(const char* what) const noexcept {
@@ -107,10 +141,21 @@ class ThreadState {
   void add_to(RoleStats& into) const noexcept;
 
  private:
+  TraceRelease trace_release(Release why) const noexcept {
+    switch (why) {
+      case Release::periodic: return TraceRelease::periodic;
+      case Release::forced: return TraceRelease::forced;
+      case Release::voluntary: break;
+    }
+    return exiting_ ? TraceRelease::exit : TraceRelease::blocking;
+  }
+
   Role role_;
   std::uint32_t id_;
   bool holds_ = false;
+  bool exiting_ = false;
   std::uint64_t acquired_at_ = 0;
+  TraceRing* trace_ = nullptr;
   ThreadCounters counters_;
   ThreadHistogram wait_;
   ThreadHistogram hold_;

@@ -5,6 +5,8 @@
 #include <span>
 #include <string>
 
+#include "convoy/message_header.hpp"
+
 namespace convoy::client {
 
 /// Notes about the implementation
@@ -24,7 +26,7 @@ namespace convoy::client {
 ///
 /// All fields little-endian. The echo comes back on the same clock, so no clock sync is needed.
 inline constexpr std::size_t kHeaderSize = 32;
-inline constexpr std::uint32_t kMagic = 0x59564E43;  // "CNVY" read as little-endian bytes
+inline constexpr std::uint32_t kMagic = kMessageMagic;  // "CNVY" read as little-endian bytes
 inline constexpr std::uint16_t kFlagWarmup = 1;
 
 struct MessageHeader {

@@ -48,6 +48,16 @@ struct IoConfig {
   std::chrono::nanoseconds idle_timeout{0};
 };
 
+/// The timeline: what --trace records (docs/timeline.md).
+struct TraceConfig {
+  std::string path;  ///< write the Chrome trace-event JSON here at exit; "" = no timeline
+  std::size_t buffer = std::size_t{1} << 16;  ///< events kept per thread (the most recent)
+  std::chrono::nanoseconds after{0};          ///< record from this long after the server is ready
+  std::chrono::nanoseconds span{0};           ///< ... for this long; 0 = until the end of the run
+
+  bool enabled() const noexcept { return !path.empty(); }
+};
+
 /// Everything convoy-server can be told, with its defaults.
 struct ServerConfig {
   std::string bind = "127.0.0.1";  ///< an IPv4 or IPv6 literal
@@ -61,12 +71,13 @@ struct ServerConfig {
   /// eventloop: emulated Python work of one loop iteration, the event loop's own code (CPython
   /// 3.11's asyncio executes about 120 opcodes per turn of BaseEventLoop._run_once).
   std::uint64_t loop_bytecodes = 120;
-  std::size_t max_connections = 1024;    ///< beyond this, new connections are closed at once
+  std::size_t max_connections = 1024;  ///< beyond this, new connections are closed at once
   /// The most a single recv reads, and so the receive buffer of each connection. A peer with
   /// more pending is read (and echoed) in chunks of this size.
   std::size_t max_message = std::size_t{1} << 20;
   std::chrono::nanoseconds duration{0};  ///< stop by itself after this long; 0 = run until a signal
   std::string stats_path;                ///< write the stats JSON here at exit; "" = don't
+  TraceConfig trace;
   std::string log_level = "info";
 
   /// Throws std::invalid_argument with a one-line message naming the bad setting (the

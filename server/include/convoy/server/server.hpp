@@ -17,6 +17,7 @@
 
 #include "convoy/server/config.hpp"
 #include "convoy/server/session.hpp"
+#include "convoy/server/timeline.hpp"
 #include "gilcore/fib.hpp"
 #include "gilcore/interpreter.hpp"
 
@@ -75,6 +76,12 @@ class Server {
   /// throughput, connections, messages, handling-time histogram. Complete once run() returned.
   nlohmann::json stats_json() const;
 
+  /// With config.trace: the timeline as Chrome trace-event JSON (docs/timeline.md). Once run()
+  /// returned; "" without --trace.
+  std::string timeline_json() const;
+  /// The timeline's title: "py3 switch-interval=5ms force-switching=true, 1 fib thread".
+  std::string timeline_title() const;
+
  private:
   struct Connection {
     int fd = -1;
@@ -119,6 +126,8 @@ class Server {
   std::chrono::steady_clock::time_point stop_at_{};
   bool stopped_by_duration_ = false;
   nlohmann::json context_;  // the machine, taken when run() starts
+  gilcore::Trace trace_;    // with config.trace, once run() returned
+  nlohmann::json trace_summary_;
 
   mutable std::mutex mutex_;
   std::condition_variable connection_done_;

@@ -51,8 +51,8 @@ int prepare_socket(int fd, const IoConfig& io) noexcept;
 /// per partial send), with the releases `settings.io` asks for. Returns when the peer leaves,
 /// misbehaves, idles out, or the socket is shut down; `stopping` tells a shutdown from a peer's
 /// close, and the handler work gives up as soon as it is set. Network errors end only this loop.
-/// The caller owns `fd` and closes it.
+/// The caller owns `fd` and closes it. `connection` names it on the timeline.
 SessionStats run_session(gilcore::Interpreter& interpreter, int fd, const SessionSettings& settings,
-                         const std::atomic<bool>& stopping);
+                         const std::atomic<bool>& stopping, std::uint64_t connection = 0);
 
 }  // namespace convoy::server

@@ -130,7 +130,10 @@ TEST(TimelineProcessTest, EveryExclusivePolicyKeepsTheLockInvariantsOnTheTimelin
       EXPECT_EQ(echoed[i].args["seq"], i);
       EXPECT_LE(received[i].begin, echoed[i].begin);
     }
-    EXPECT_EQ(t.named(io, "recv").size(), 21u);  // the last one reads the close
+    // One recv a message, and one that reads the close unless the stop came first (the test
+    // stops the server as soon as its client has closed).
+    EXPECT_GE(t.named(io, "recv").size(), 20u);
+    EXPECT_LE(t.named(io, "recv").size(), 21u);
     EXPECT_FALSE(t.named(t.tid_of("main"), "accept").empty());
     EXPECT_FALSE(t.named(t.tid_of("main"), "poll").empty());
     // The summary beside the stats.

@@ -79,8 +79,11 @@ void BfsGil::acquire(ThreadState& t) noexcept {
   bool contended = false;
   std::uint64_t asked_at = 0;
   if (Task* running = running_.load(std::memory_order_relaxed); running != nullptr) {
+    // Strictly earlier: two threads whose deadlines are equal (both filled at the same python
+    // time, as fib threads starting together are) would otherwise preempt each other at every
+    // check point, microseconds apart, until their slices ran out.
     const bool urgent =
-        me.deadline_ns <= running->deadline_ns && running->deadline_ns >= python_time_ns_;
+        me.deadline_ns < running->deadline_ns && running->deadline_ns >= python_time_ns_;
     if (urgent && snatch_ && snatch_open_) {
       // The thread chosen by the last yield has not started, and we are more urgent.
       counters.bump_own(kSnatches);

@@ -61,7 +61,17 @@ void expect_median_below_one_millisecond(const std::vector<std::string>& server_
   ADD_FAILURE() << "median round trip not below 1ms in three runs: " << medians;
 }
 
+// py2's hand-off is a race that ThreadSanitizer's interception of the semaphore tilts towards
+// the holder for milliseconds: its latency is measured in the other builds.
+void skip_py2_latency_under_tsan() {
+#if defined(CONVOY_SANITIZER_thread)
+  GTEST_SKIP() << "py2's latency is not meaningful under ThreadSanitizer";
+#endif
+}
+
 TEST(ServerConvoyTimingTest, Py2ServesTheConnectionWithinAMillisecond) {
+  skip_py2_latency_under_tsan();
+  if (::testing::Test::IsSkipped()) return;
   expect_median_below_one_millisecond({"--policy", "py2", "--cpu-threads", "1"});
 }
 
@@ -80,6 +90,8 @@ TEST(ServerConvoyTimingTest, EventLoopUnderPy3WaitsForTheSwitchInterval) {
 }
 
 TEST(ServerConvoyTimingTest, EventLoopUnderPy2ServesWithinAMillisecond) {
+  skip_py2_latency_under_tsan();
+  if (::testing::Test::IsSkipped()) return;
   expect_median_below_one_millisecond(
       {"--io-model", "eventloop", "--policy", "py2", "--cpu-threads", "1"});
 }

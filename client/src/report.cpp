@@ -40,7 +40,7 @@ std::vector<std::string> ResultFiles::write(const Config& c, const RunResult& r,
   write_one(json_, "JSON",
             [&](std::ostream& o) { o << result_json(c, r, context).dump(2) << "\n"; });
   write_one(csv_, "CSV", [&](std::ostream& o) { write_csv(o, r.per_second); });
-  write_one(hgrm_, "hgrm", [&](std::ostream& o) { write_hgrm(o, r.latency); });
+  write_one(hgrm_, "hgrm", [&](std::ostream& o) { convoy::write_hgrm(o, r.latency); });
   return errors;
 }
 

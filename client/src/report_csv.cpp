@@ -10,7 +10,7 @@ namespace convoy::client {
 using report_detail::format;
 using report_detail::us;
 
-void write_csv(std::ostream& out, const std::vector<LatencyHistogram>& per_second) {
+void write_csv(std::ostream& out, const std::vector<convoy::Histogram>& per_second) {
   out << "second,count,p50_us,p99_us,max_us\n";
   for (std::size_t s = 0; s < per_second.size(); ++s) {
     const auto& h = per_second[s];

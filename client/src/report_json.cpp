@@ -24,25 +24,13 @@ nlohmann::json error_json(const ErrorCounts& e) {
 
 }  // namespace
 
-nlohmann::json histogram_json(const LatencyHistogram& h, bool with_buckets) {
-  nlohmann::json j = {
-      {"count", h.count()},
-      {"mean_us", us(h.mean())},
-      {"stddev_us", us(h.stddev())},
-      {"min_us", us(h.min())},
-      {"p50_us", us(h.percentile(50))},
-      {"p90_us", us(h.percentile(90))},
-      {"p99_us", us(h.percentile(99))},
-      {"p999_us", us(h.percentile(99.9))},
-      {"p9999_us", us(h.percentile(99.99))},
-      {"max_us", us(h.max())},
-  };
-  if (with_buckets) {
-    nlohmann::json buckets = nlohmann::json::array();
-    for (const auto& b : h.buckets()) buckets.push_back({us(b.lower_ns), us(b.upper_ns), b.count});
-    j["buckets"] = std::move(buckets);
-  }
-  return j;
+nlohmann::json histogram_json(const convoy::Histogram& h, bool with_buckets) {
+  convoy::SummaryFormat f;
+  f.unit = convoy::SummaryFormat::Unit::us;
+  f.percentiles = convoy::kPercentileKeys.size();
+  f.stddev = true;
+  f.buckets = with_buckets;
+  return convoy::summary_json(h, f);
 }
 
 nlohmann::json result_json(const Config& config, const RunResult& r,
@@ -78,11 +66,11 @@ nlohmann::json result_json(const Config& config, const RunResult& r,
       {"context", context},
       {"config", config_to_json(config)},
       {"histogram",
-       {{"lowest_us", us(LatencyHistogram::kLowestNs)},
-        {"highest_us", us(LatencyHistogram::kHighestNs)},
-        {"bins", LatencyHistogram::kBins},
-        {"percentile_relative_error", LatencyHistogram::kRelativeError},
-        {"percentile_from", "bin midpoint on the log axis, clamped to the exact min and max"}}},
+       {{"lowest_us", 0.0},
+        {"highest_us", us(convoy::LogBuckets::kHighest)},
+        {"bins", convoy::LogBuckets::kCount},
+        {"percentile_relative_error", convoy::LogBuckets::kRelativeError},
+        {"percentile_from", "bucket midpoint, clamped to the exact min and max"}}},
       {"results", std::move(results)},
   };
 }

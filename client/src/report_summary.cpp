@@ -16,7 +16,7 @@ using report_detail::us;
 
 namespace {
 
-std::string row(const char* name, const LatencyHistogram& h) {
+std::string row(const char* name, const convoy::Histogram& h) {
   if (h.count() == 0) return format("%-34s %10s\n", name, "0");
   return format("%-34s %10llu %10.1f %10.1f %10.1f %10.1f %10.1f %10.1f\n", name,
                 static_cast<unsigned long long>(h.count()), us(h.mean()), us(h.percentile(50)),

@@ -2,6 +2,7 @@
 
 // Internal to convoy_client: what the writers of the result formats share.
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
@@ -9,6 +10,7 @@ namespace convoy::client::report_detail {
 
 /// Nanoseconds as microseconds, the unit of every result file.
 inline double us(double ns) { return ns / 1e3; }
+inline double us(std::uint64_t ns) { return static_cast<double>(ns) / 1e3; }
 
 /// printf into a string (lines of the text formats are short).
 template <typename... Args>

@@ -311,13 +311,13 @@ void Worker::record(const Pending& p, std::int64_t now) {
     return;
   }
   ++result_.completed;
-  result_.latency.record(now - p.intended_ns);
-  if (config_.mode == Mode::kOpen) result_.service.record(now - p.sent_ns);
+  result_.latency.record_signed(now - p.intended_ns);
+  if (config_.mode == Mode::kOpen) result_.service.record_signed(now - p.sent_ns);
   const std::int64_t origin = state_.measure_start_ns();
   const std::int64_t since = origin == kNever ? 0 : std::max<std::int64_t>(0, now - origin);
   const auto second = static_cast<std::size_t>(since / 1'000'000'000);
   if (second >= result_.per_second.size()) result_.per_second.resize(second + 1);
-  result_.per_second[second].record(now - p.intended_ns);
+  result_.per_second[second].record_signed(now - p.intended_ns);
   last_received_ns_ = std::max(last_received_ns_, now);
 }
 

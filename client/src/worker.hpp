@@ -182,7 +182,7 @@ class Worker {
   /// Called by connections on each answered request.
   void record(const Pending& p, std::int64_t now);
   /// Called by connections when a measured request is written.
-  void record_lag(std::int64_t lag_ns) { result_.lag.record(lag_ns); }
+  void record_lag(std::int64_t lag_ns) { result_.lag.record_signed(lag_ns); }
 
  private:
   void pace();

@@ -34,14 +34,14 @@ TEST(BfsGilTimingTest, TwoFibThreadsAlternateInSlicesOfAboutTenMilliseconds) {
   std::printf(
       "bfs, two fib threads: holds p50 %.2f ms, p10 %.2f ms, p90 %.2f ms, n %zu; "
       "switches %zu; fib calls %zu and %zu\n",
-      static_cast<double>(holds.quantile(0.5)) / 1e6,
-      static_cast<double>(holds.quantile(0.1)) / 1e6,
-      static_cast<double>(holds.quantile(0.9)) / 1e6, static_cast<std::size_t>(holds.count()),
+      static_cast<double>(holds.percentile(50)) / 1e6,
+      static_cast<double>(holds.percentile(10)) / 1e6,
+      static_cast<double>(holds.percentile(90)) / 1e6, static_cast<std::size_t>(holds.count()),
       static_cast<std::size_t>(stats.total().holder_switches), static_cast<std::size_t>(a.calls()),
       static_cast<std::size_t>(b.calls()));
   EXPECT_GE(stats.total().holder_switches, 10u) << "they did not take turns";
-  EXPECT_GE(holds.quantile(0.5), 5'000'000u) << "slices much shorter than 10 ms";
-  EXPECT_LE(holds.quantile(0.5), 40'000'000u) << "slices much longer than 10 ms";
+  EXPECT_GE(holds.percentile(50), 5'000'000u) << "slices much shorter than 10 ms";
+  EXPECT_LE(holds.percentile(50), 40'000'000u) << "slices much longer than 10 ms";
   EXPECT_GT(a.calls(), 0u);
   EXPECT_GT(b.calls(), 0u);
 }
@@ -50,7 +50,7 @@ TEST(BfsGilTimingTest, IoThreadPreemptsAFibThreadWithinAMillisecond) {
   const auto waits =
       testing::reacquire_waits_next_to_fib(LockConfig::for_policy<BfsGil>(), 1, 40, "bfs");
   EXPECT_GE(waits.count(), 41u);
-  EXPECT_LT(waits.quantile(0.5), 1'000'000u) << "median re-acquire wait under bfs";
+  EXPECT_LT(waits.percentile(50), 1'000'000u) << "median re-acquire wait under bfs";
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ TEST(PriorityGilTimingTest, IoClassWaiterGetsTheLockWithinAMillisecondWhileFibHo
   const auto waits = testing::reacquire_waits_next_to_fib(LockConfig::for_policy<PriorityGil>(), 1,
                                                           40, "priority");
   EXPECT_GE(waits.count(), 41u);
-  EXPECT_LT(waits.quantile(0.5), 1'000'000u) << "median re-acquire wait under priority";
+  EXPECT_LT(waits.percentile(50), 1'000'000u) << "median re-acquire wait under priority";
 }
 
 // A "mixed" thread runs 4000 bytecodes (0.1 ms, far less than the switch interval even on a
@@ -72,7 +72,7 @@ Mixture run_mixture(PolicyKind kind, std::chrono::milliseconds run_for) {
   Mixture r;
   r.pure_share_contested = contested + m > 0 ? contested / (contested + m) : 0;
   r.pure_share = all + m > 0 ? all / (all + m) : 0;
-  r.mixed_wait_p50_ns = interpreter.stats().of(Role::io).wait_ns.quantile(0.5);
+  r.mixed_wait_p50_ns = interpreter.stats().of(Role::io).wait_ns.percentile(50);
   std::printf(
       "%s: pure thread %.1f %% of the bytecodes run while the mixed one was outside its calls, "
       "%.1f %% of all; mixed thread's re-acquire wait p50 %.3f ms\n",

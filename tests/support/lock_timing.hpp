@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "convoy/histogram.hpp"
 #include "gilcore/fib.hpp"
 #include "gilcore/interpreter.hpp"
 
@@ -17,7 +18,7 @@ namespace gilcore::testing {
 /// The re-acquire waits of an I/O thread that blocks `blocked` outside the lock `rounds` times
 /// and runs 20 bytecodes after each, next to `fib_threads` fib threads that hold the lock
 /// otherwise. Printed (p50, p90, max) under `label`.
-inline HistogramData reacquire_waits_next_to_fib(
+inline convoy::Histogram reacquire_waits_next_to_fib(
     const LockConfig& lock, int fib_threads, int rounds, const char* label,
     std::chrono::nanoseconds blocked = std::chrono::milliseconds(1)) {
   InterpreterConfig c;
@@ -57,8 +58,8 @@ inline HistogramData reacquire_waits_next_to_fib(
   for (auto& th : cpus) th.join();
   const auto waits = interpreter.stats().of(Role::io).wait_ns;
   std::printf("%s: re-acquire wait p50 %.1f us, p90 %.1f us, max %.1f us\n", label,
-              static_cast<double>(waits.quantile(0.5)) / 1e3,
-              static_cast<double>(waits.quantile(0.9)) / 1e3,
+              static_cast<double>(waits.percentile(50)) / 1e3,
+              static_cast<double>(waits.percentile(90)) / 1e3,
               static_cast<double>(waits.max()) / 1e3);
   return waits;
 }

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "gilcore/histogram.hpp"
+#include "convoy/histogram.hpp"
 #include "gilcore/policy_traits.hpp"
 
 namespace gilcore {
@@ -91,8 +91,8 @@ class ThreadCounters {
 /// Statistics of the threads of one role.
 struct RoleStats {
   Counters counters;
-  HistogramData wait_ns;  ///< time from asking for the lock to holding it
-  HistogramData hold_ns;  ///< time from taking the lock to releasing it
+  convoy::Histogram wait_ns;  ///< time from asking for the lock to holding it
+  convoy::Histogram hold_ns;  ///< time from taking the lock to releasing it
   std::uint64_t threads = 0;
 };
 void to_json(nlohmann::json& j, const RoleStats& r, std::span<const CounterInfo> own);

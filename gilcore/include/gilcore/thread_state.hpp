@@ -6,8 +6,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "convoy/histogram.hpp"
 #include "gilcore/clock.hpp"
-#include "gilcore/histogram.hpp"
 #include "gilcore/stats.hpp"
 #include "gilcore/trace.hpp"
 
@@ -157,8 +157,8 @@ class ThreadState {
   std::uint64_t acquired_at_ = 0;
   TraceRing* trace_ = nullptr;
   ThreadCounters counters_;
-  ThreadHistogram wait_;
-  ThreadHistogram hold_;
+  convoy::ThreadHistogram wait_;
+  convoy::ThreadHistogram hold_;
   bool has_policy_data_ = false;
   void (*destroy_policy_data_)(void*) noexcept = nullptr;
   alignas(std::max_align_t) unsigned char policy_slot_[kPolicySlotSize]{};

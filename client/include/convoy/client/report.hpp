@@ -7,30 +7,24 @@
 #include <nlohmann/json.hpp>
 
 #include "convoy/client/config.hpp"
-#include "convoy/client/histogram.hpp"
 #include "convoy/client/runner.hpp"
+#include "convoy/histogram.hpp"
 #include "convoy/result_file.hpp"
 
 namespace convoy::client {
 
 /// count, mean, stddev, min, p50, p90, p99, p999 (99.9), p9999 (99.99), max (microseconds, keys
-/// ending in "_us", as count, mean_us, p999_us) and, if `with_buckets`, the non-empty bins as
-/// [lower_us, upper_us, count] triples so that runs can be merged later.
-nlohmann::json histogram_json(const LatencyHistogram& h, bool with_buckets = true);
+/// ending in "_us", as count, mean_us, p999_us) and, if `with_buckets`, the non-empty buckets as
+/// [lower_us, upper_us, count] triples so that runs can be merged later (convoy::summary_json).
+nlohmann::json histogram_json(const convoy::Histogram& h, bool with_buckets = true);
 
 /// The whole result file: {"context": `context`, "config": ..., "histogram": ..., "results": ...}.
 nlohmann::json result_json(const Config& config, const RunResult& result,
                            const nlohmann::json& context);
 
-/// HdrHistogram's percentile distribution text (as printed by wrk2 and read by its plotter):
-/// a header line, rows "Value Percentile TotalCount 1/(1-Percentile)" with 5 steps per halving
-/// of the distance to 100 % up to the first that reaches the maximum, a final 100 % row, and the
-/// #[Mean..], #[Max..], #[Buckets..] footer. Values in microseconds (said in a last comment line).
-void write_hgrm(std::ostream& out, const LatencyHistogram& h);
-
 /// One row per second since the measured start: second,count,p50_us,p99_us,max_us (empty
 /// fields for seconds without replies).
-void write_csv(std::ostream& out, const std::vector<LatencyHistogram>& per_second);
+void write_csv(std::ostream& out, const std::vector<convoy::Histogram>& per_second);
 
 /// The human-readable summary table.
 void print_summary(std::ostream& out, const Config& config, const RunResult& result);

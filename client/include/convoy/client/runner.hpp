@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "convoy/client/config.hpp"
-#include "convoy/client/histogram.hpp"
+#include "convoy/histogram.hpp"
 
 namespace convoy::client {
 
@@ -73,10 +73,10 @@ struct RunResult {
 
   /// Closed loop: round trip from the send. Open loop: from the intended send time (coordinated
   /// omission corrected).
-  LatencyHistogram latency;
-  LatencyHistogram service;                  ///< from the actual send time (open loop only)
-  LatencyHistogram lag;                      ///< actual minus intended send time (open loop only)
-  std::vector<LatencyHistogram> per_second;  ///< `latency` per second since the measured start
+  convoy::Histogram latency;
+  convoy::Histogram service;                  ///< from the actual send time (open loop only)
+  convoy::Histogram lag;                      ///< actual minus intended send time (open loop only)
+  std::vector<convoy::Histogram> per_second;  ///< `latency` per second since the measured start
 
   ErrorCounts errors;
   std::uint64_t sent = 0;       ///< measured requests written

@@ -10,8 +10,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "convoy/histogram.hpp"
 #include "convoy/server/session.hpp"
-#include "gilcore/histogram.hpp"
 #include "gilcore/interpreter.hpp"
 
 namespace convoy::server {
@@ -36,7 +36,7 @@ struct EventLoopStats {
   std::uint64_t bytes = 0;     ///< bytes echoed
   std::uint64_t closed[kCloseReasonCount] = {};
   /// Per message: from its recv returning to the send that finished its echo.
-  gilcore::HistogramData handling_ns;
+  convoy::Histogram handling_ns;
   std::uint64_t iterations = 0;  ///< returns from epoll_wait: the loop's turns
   std::uint64_t events = 0;      ///< readiness events handled
   bool stopped_by_duration = false;

@@ -95,7 +95,7 @@ class Server {
     std::uint64_t messages = 0;
     std::uint64_t bytes = 0;
     std::uint64_t closed[kCloseReasonCount] = {};
-    gilcore::HistogramData handling_ns;
+    convoy::Histogram handling_ns;
   };
 
   template <class Thread>

@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "convoy/histogram.hpp"
 #include "convoy/server/config.hpp"
-#include "gilcore/histogram.hpp"
 #include "gilcore/interpreter.hpp"
 
 namespace convoy::server {
@@ -37,7 +37,7 @@ struct SessionStats {
   std::uint64_t bytes = 0;     ///< bytes echoed
   /// Per message: from the recv syscall returning to the end of sendall. Includes the lock
   /// re-acquisitions after recv and around each send: the convoy as the server sees it.
-  gilcore::HistogramData handling_ns;
+  convoy::Histogram handling_ns;
   CloseReason reason = CloseReason::eof;
   std::string detail;  ///< a human explanation of `reason` for the log
 };

@@ -7,15 +7,12 @@
 #include <utility>
 
 #include "gilcore/clock.hpp"
+#include "gilcore/die.hpp"
 #include "gilcore/histogram.hpp"
 #include "gilcore/stats.hpp"
 #include "gilcore/trace.hpp"
 
 namespace gilcore {
-
-/// Prints "gilcore: bug: <what>" to stderr and aborts. A broken lock invariant is a bug in the
-/// caller, never an input error.
-[[noreturn]] void die(const char* what) noexcept;
 
 /// Why a thread lets go of the lock; the timeline shows it. Policies pass it to note_releasing().
 enum class Release : std::uint8_t {

@@ -26,7 +26,11 @@ enum class Release : std::uint8_t {
 /// read while they change.
 class ThreadState {
  public:
-  ThreadState(Role role, std::uint32_t id) noexcept : role_(role), id_(id) {}
+  ThreadState(Role role, std::uint32_t id) noexcept : role_(role), id_(id) {
+    // The clock is calibrated here at the latest, so that no lock operation is the first to read
+    // it (the calibration sleeps, and a fast path must make no system call).
+    static_cast<void>(Clock::uses_tsc());
+  }
   ~ThreadState() {
     if (destroy_policy_data_ != nullptr) destroy_policy_data_(policy_slot_);
   }

@@ -76,7 +76,7 @@ int run(const Config& config) {
     if (code == 0) code = 1;
   }
   if (!result.error.empty()) {
-    if (result.error_kind == ErrorKind::kInterrupted) {
+    if (result.error_kind == ErrorKind::interrupted) {
       log->warn("interrupted: the results above are partial");
     } else {
       log->error("{}{}", result.error, result.connected ? " — the results above are partial" : "");

@@ -117,6 +117,10 @@ class Options {
   bool print_config = false;
 
  private:
+  void declare_connections(CLI::App& app);
+  void declare_load(CLI::App& app);
+  void declare_output(CLI::App& app);
+
   Config config_;
   std::string mode_ = "closed";
   std::string arrival_ = "uniform";
@@ -134,10 +138,19 @@ class Options {
 };
 
 Options::Options(CLI::App& app) {
-  auto& c = config_;
   app.set_config("--config", "", "Read options from a TOML file (command-line values win)");
   app.allow_config_extras(false);
   app.set_version_flag("--version", convoy::version_line("convoy-client"));
+  declare_connections(app);
+  declare_load(app);
+  declare_output(app);
+  app.add_flag("--print-config", print_config, "Print the effective configuration and exit")
+      ->configurable(false);
+}
+
+// Where to connect, with how many connections and threads.
+void Options::declare_connections(CLI::App& app) {
+  auto& c = config_;
   app.add_option("--host", c.host, "Server address or host name")->capture_default_str();
   app.add_option("-p,--port", c.port, "Server TCP port")->required()->check(CLI::Range(1, 65535));
   app.add_option("-c,--connections", c.connections, "TCP connections")
@@ -150,6 +163,11 @@ Options::Options(CLI::App& app) {
   app.add_option("--cpus", c.cpus, "Pin client thread k to CPU cpus[k % n] (e.g. 1 or 0,1)")
       ->delimiter(',')
       ->check(CLI::Range(0, 4095));
+}
+
+// The load: the loop, its pace, the messages, how long it runs and what is warm-up.
+void Options::declare_load(CLI::App& app) {
+  auto& c = config_;
   app.add_option("--mode", mode_,
                  "closed: one request in flight per connection; open: requests at --rate, "
                  "whatever the replies do")
@@ -185,6 +203,11 @@ Options::Options(CLI::App& app) {
                  "Excluded from the results: a duration (2s) or a request count (1000)")
       ->capture_default_str()
       ->check(kWarmup);
+}
+
+// The deadlines of an echo and of connecting, and the result files.
+void Options::declare_output(CLI::App& app) {
+  auto& c = config_;
   app.add_option("--timeout", timeout_, "Longest wait for one echo before the run fails")
       ->capture_default_str()
       ->check(kDuration);
@@ -198,14 +221,12 @@ Options::Options(CLI::App& app) {
   app.add_option("--hgrm", c.hgrm_path,
                  "Write the percentile distribution in HdrHistogram's text format (microseconds)")
       ->check(kOutputPath);
-  app.add_flag("--print-config", print_config, "Print the effective configuration and exit")
-      ->configurable(false);
 }
 
 Config Options::build() const {
   Config c = config_;
-  c.mode = mode_ == "open" ? Mode::kOpen : Mode::kClosed;
-  c.arrival = arrival_ == "poisson" ? Arrival::kPoisson : Arrival::kUniform;
+  c.mode = mode_ == "open" ? Mode::open : Mode::closed;
+  c.arrival = arrival_ == "poisson" ? Arrival::poisson : Arrival::uniform;
   c.think = *parse_duration(think_);
   c.timeout = *parse_duration(timeout_);
   c.connect_timeout = *parse_duration(connect_timeout_);
@@ -223,7 +244,7 @@ Config Options::build() const {
 }
 
 std::string Options::validate(const Config& c) const {
-  if (c.mode == Mode::kOpen) {
+  if (c.mode == Mode::open) {
     if (rate_->count() == 0) return "--mode open needs --rate (requests per second)";
     if (c.think.count() > 0) return "--think applies to --mode closed only";
   } else {
@@ -256,7 +277,7 @@ std::vector<std::pair<std::string, std::vector<std::string>>> option_texts(const
     texts.emplace_back("--cpus", cpus);
   }
   texts.push_back({"--mode", {to_string(c.mode)}});
-  if (c.mode == Mode::kClosed) {
+  if (c.mode == Mode::closed) {
     texts.push_back({"--think", {format_exact_duration(c.think)}});
   } else {
     texts.push_back({"--rate", {number(c.rate)}});
@@ -313,10 +334,10 @@ std::string config_to_toml(const Config& c, std::string& error) {
 
 }  // namespace
 
-const char* to_string(Mode mode) { return mode == Mode::kClosed ? "closed" : "open"; }
+const char* to_string(Mode mode) { return mode == Mode::closed ? "closed" : "open"; }
 
 const char* to_string(Arrival arrival) {
-  return arrival == Arrival::kUniform ? "uniform" : "poisson";
+  return arrival == Arrival::uniform ? "uniform" : "poisson";
 }
 
 ParseOutcome parse_command_line(int argc, const char* const* argv) {
@@ -370,7 +391,7 @@ nlohmann::json config_to_json(const Config& c) {
       {"timeout", convoy::format_duration(c.timeout)},
       {"connect-timeout", convoy::format_duration(c.connect_timeout)},
   };
-  if (c.mode == Mode::kClosed) {
+  if (c.mode == Mode::closed) {
     j["think"] = convoy::format_duration(c.think);
   } else {
     j["rate"] = c.rate;

@@ -19,11 +19,11 @@ std::string describe(std::uint16_t id, std::uint64_t seq) {
 
 // The error kind (JSON error_kind) and message for a failed read.
 std::pair<ErrorKind, std::string> read_failure(const boost::system::error_code& ec) {
-  if (ec == boost::asio::error::eof) return {ErrorKind::kClosed, "server closed the connection"};
+  if (ec == boost::asio::error::eof) return {ErrorKind::closed, "server closed the connection"};
   if (ec == boost::asio::error::connection_reset) {
-    return {ErrorKind::kReset, "server reset the connection"};
+    return {ErrorKind::reset, "server reset the connection"};
   }
-  return {ErrorKind::kIo, "read failed: " + ec.message()};
+  return {ErrorKind::io, "read failed: " + ec.message()};
 }
 
 }  // namespace
@@ -38,7 +38,7 @@ Connection::Connection(Worker& worker, boost::asio::io_context& io, std::uint16_
 
 void Connection::start() {
   read();
-  if (config_.mode == Mode::kClosed) send_next();
+  if (config_.mode == Mode::closed) send_next();
 }
 
 void Connection::send_next() {
@@ -80,7 +80,7 @@ void Connection::flush() {
       ++worker_.result().warmup_sent;
     } else {
       ++worker_.result().sent;
-      if (config_.mode == Mode::kOpen) worker_.record_lag(now - p.intended_ns);
+      if (config_.mode == Mode::open) worker_.record_lag(now - p.intended_ns);
     }
   }
   write_in_progress_ = true;
@@ -89,8 +89,8 @@ void Connection::flush() {
                              write_in_progress_ = false;
                              if (closed_ || failed_) return;
                              if (ec) {
-                               fail(ErrorKind::kIo, "write failed on connection " +
-                                                        std::to_string(id_) + ": " + ec.message());
+                               fail(ErrorKind::io, "write failed on connection " +
+                                                       std::to_string(id_) + ": " + ec.message());
                                return;
                              }
                              flush();
@@ -140,8 +140,8 @@ void Connection::on_message(std::span<const std::byte> message, std::int64_t now
   EchoClass echo = classify_echo(message, id_, outstanding_, next_seq_);
   auto& errors = worker_.result().errors;
   switch (echo.verdict) {
-    case EchoVerdict::kReordered: ++errors.reordered; [[fallthrough]];
-    case EchoVerdict::kVerified: {
+    case EchoVerdict::reordered: ++errors.reordered; [[fallthrough]];
+    case EchoVerdict::verified: {
       const auto it = outstanding_.begin() + static_cast<std::ptrdiff_t>(echo.index);
       const Pending p = *it;
       outstanding_.erase(it);
@@ -149,13 +149,13 @@ void Connection::on_message(std::span<const std::byte> message, std::int64_t now
       after_reply(now);
       return;
     }
-    case EchoVerdict::kDuplicate: ++errors.duplicated; return;
-    case EchoVerdict::kCorrupt:
+    case EchoVerdict::duplicate: ++errors.duplicated; return;
+    case EchoVerdict::corrupt:
       note_corruption(std::move(echo.corruption));
       outstanding_.pop_front();  // the oldest request got this instead of its echo
       after_reply(now);
       return;
-    case EchoVerdict::kUnsolicited: note_corruption(std::move(echo.corruption)); return;
+    case EchoVerdict::unsolicited: note_corruption(std::move(echo.corruption)); return;
   }
 }
 
@@ -168,7 +168,7 @@ void Connection::note_corruption(std::string where) {
 void Connection::complete(const Pending& p, std::int64_t now) { worker_.record(p, now); }
 
 void Connection::after_reply(std::int64_t now) {
-  if (config_.mode != Mode::kClosed || !outstanding_.empty()) return;
+  if (config_.mode != Mode::closed || !outstanding_.empty()) return;
   if (config_.think.count() == 0) {
     send_next();
     return;
@@ -189,12 +189,12 @@ void Connection::check_timeout(std::int64_t now) {
                            describe(id_, oldest.seq) + ", " + std::to_string(outstanding_.size()) +
                            " request(s) unanswered)";
   outstanding_.pop_front();
-  fail(ErrorKind::kTimeout, what);
+  fail(ErrorKind::timeout, what);
 }
 
 bool Connection::done() const {
   if (failed_) return true;
-  const bool sending = config_.mode == Mode::kClosed && !done_sending_;
+  const bool sending = config_.mode == Mode::closed && !done_sending_;
   return !sending && outstanding_.empty() && pending_.empty() && !write_in_progress_;
 }
 

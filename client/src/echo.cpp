@@ -21,27 +21,27 @@ EchoClass classify_echo(std::span<const std::byte> message, std::uint16_t connec
 
   if (outstanding.empty()) {
     // An extra copy of an answered request, or bytes nobody sent.
-    if (intact && got.seq < next_seq) return {EchoVerdict::kDuplicate, 0, {}};
-    return {EchoVerdict::kUnsolicited, 0,
+    if (intact && got.seq < next_seq) return {EchoVerdict::duplicate, 0, {}};
+    return {EchoVerdict::unsolicited, 0,
             "connection " + std::to_string(connection) +
                 ": an echo arrived with no request outstanding"};
   }
 
   const MessageHeader want = expected(connection, outstanding.front());
   Mismatch mismatch;
-  if (verify_message(message, want, &mismatch)) return {EchoVerdict::kVerified, 0, {}};
+  if (verify_message(message, want, &mismatch)) return {EchoVerdict::verified, 0, {}};
   if (intact && got.seq != want.seq) {
     const auto it = std::find_if(outstanding.begin() + 1, outstanding.end(),
                                  [&](const Pending& p) { return p.seq == got.seq; });
     if (it != outstanding.end()) {
       if (got == expected(connection, *it)) {
-        return {EchoVerdict::kReordered, static_cast<std::size_t>(it - outstanding.begin()), {}};
+        return {EchoVerdict::reordered, static_cast<std::size_t>(it - outstanding.begin()), {}};
       }
     } else if (got.seq < next_seq) {
-      return {EchoVerdict::kDuplicate, 0, {}};
+      return {EchoVerdict::duplicate, 0, {}};
     }
   }
-  return {EchoVerdict::kCorrupt, 0, describe_mismatch(want, mismatch)};
+  return {EchoVerdict::corrupt, 0, describe_mismatch(want, mismatch)};
 }
 
 }  // namespace convoy::client

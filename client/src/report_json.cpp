@@ -12,7 +12,7 @@ using report_detail::us;
 namespace {
 
 const char* status(const RunResult& r) {
-  if (r.error_kind == ErrorKind::kInterrupted) return "interrupted";
+  if (r.error_kind == ErrorKind::interrupted) return "interrupted";
   return r.exit_code() == 0 ? "ok" : "error";
 }
 
@@ -35,13 +35,13 @@ nlohmann::json histogram_json(const convoy::Histogram& h, bool with_buckets) {
 
 nlohmann::json result_json(const Config& config, const RunResult& r,
                            const nlohmann::json& context) {
-  const bool open = config.mode == Mode::kOpen;
+  const bool open = config.mode == Mode::open;
   nlohmann::json results = {
       {"status", status(r)},
       {"exit_code", r.exit_code()},
       {"error", r.error.empty() ? nlohmann::json() : nlohmann::json(r.error)},
-      {"error_kind", r.error_kind == ErrorKind::kNone ? nlohmann::json()
-                                                      : nlohmann::json(to_string(r.error_kind))},
+      {"error_kind", r.error_kind == ErrorKind::none ? nlohmann::json()
+                                                     : nlohmann::json(to_string(r.error_kind))},
       {"first_corruption",
        r.first_corruption.empty() ? nlohmann::json() : nlohmann::json(r.first_corruption)},
       {"elapsed_s", r.elapsed_s},

@@ -37,7 +37,7 @@ std::string error_list(const ErrorCounts& e) {
 }  // namespace
 
 void print_summary(std::ostream& out, const Config& c, const RunResult& r) {
-  const bool open = c.mode == Mode::kOpen;
+  const bool open = c.mode == Mode::open;
   out << convoy::version_line("convoy-client") << "\n";
   out << "target " << c.host << ":" << c.port << ", ";
   if (open) {

@@ -25,22 +25,22 @@ void ErrorCounts::add(const ErrorCounts& o) {
 
 const char* to_string(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kNone: return "";
-    case ErrorKind::kResolve: return "resolve";
-    case ErrorKind::kConnect: return "connect";
-    case ErrorKind::kClosed: return "closed";
-    case ErrorKind::kReset: return "reset";
-    case ErrorKind::kIo: return "io";
-    case ErrorKind::kTimeout: return "timeout";
-    case ErrorKind::kInterrupted: return "interrupted";
-    case ErrorKind::kSetup: return "setup";
-    case ErrorKind::kInternal: return "internal";
+    case ErrorKind::none: return "";
+    case ErrorKind::resolve: return "resolve";
+    case ErrorKind::connect: return "connect";
+    case ErrorKind::closed: return "closed";
+    case ErrorKind::reset: return "reset";
+    case ErrorKind::io: return "io";
+    case ErrorKind::timeout: return "timeout";
+    case ErrorKind::interrupted: return "interrupted";
+    case ErrorKind::setup: return "setup";
+    case ErrorKind::internal: return "internal";
   }
   return "";
 }
 
 int RunResult::exit_code() const {
-  if (error_kind == ErrorKind::kInterrupted) return 130;
+  if (error_kind == ErrorKind::interrupted) return 130;
   return error.empty() && errors.total() == 0 ? 0 : 1;
 }
 
@@ -73,7 +73,7 @@ std::optional<Resolver::results_type> resolve(const Config& config, RunResult& r
   auto endpoints = resolver.resolve(config.host, std::to_string(config.port), ec);
   if (!ec) return endpoints;
   result.error = "cannot resolve '" + config.host + "': " + ec.message();
-  result.error_kind = ErrorKind::kResolve;
+  result.error_kind = ErrorKind::resolve;
   return std::nullopt;
 }
 
@@ -98,7 +98,7 @@ bool connect_all(const std::vector<std::unique_ptr<Worker>>& workers,
     if (!error.empty()) {
       result.error =
           "cannot connect to " + config.host + ":" + std::to_string(config.port) + ": " + error;
-      result.error_kind = ErrorKind::kConnect;
+      result.error_kind = ErrorKind::connect;
       return false;
     }
   }
@@ -120,7 +120,7 @@ void run_threads(const std::vector<std::unique_ptr<Worker>>& workers, RunState& 
       try {
         worker->run();
       } catch (const std::exception& e) {
-        state.fail(ErrorKind::kInternal, std::string("client thread failed: ") + e.what());
+        state.fail(ErrorKind::internal, std::string("client thread failed: ") + e.what());
       }
       std::lock_guard lock(mu);
       --running;
@@ -132,7 +132,7 @@ void run_threads(const std::vector<std::unique_ptr<Worker>>& workers, RunState& 
     while (running > 0) {
       cv.wait_for(lock, std::chrono::milliseconds(250));
       if (interrupt != nullptr && interrupt->load() && !state.stopping()) {
-        state.fail(ErrorKind::kInterrupted, "interrupted");
+        state.fail(ErrorKind::interrupted, "interrupted");
       }
       if (progress) {
         Progress p;

@@ -17,7 +17,7 @@ Schedule::Schedule(double rate, Arrival arrival, std::uint64_t seed, std::int64_
 std::int64_t Schedule::next() {
   // Offsets stay relative to the origin, so double precision covers any uptime.
   double offset = 0;
-  if (arrival_ == Arrival::kUniform) {
+  if (arrival_ == Arrival::uniform) {
     offset = phase_ns_ + static_cast<double>(index_) * period_ns_;
   } else {
     offset = phase_ns_ + offset_ns_;
@@ -31,7 +31,7 @@ std::int64_t Schedule::next() {
 std::uint64_t Schedule::remaining(std::int64_t from_ns, std::int64_t to_ns) {
   from_ns = std::max(from_ns, last_ns_ + 1);
   if (to_ns <= from_ns) return 0;
-  if (arrival_ == Arrival::kPoisson) {
+  if (arrival_ == Arrival::poisson) {
     const double mean = static_cast<double>(to_ns - from_ns) / period_ns_;
     return static_cast<std::uint64_t>(std::poisson_distribution<std::int64_t>(mean)(rng_));
   }

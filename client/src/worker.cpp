@@ -161,9 +161,9 @@ void Worker::run() {
     CPU_SET(cpu, &set);
     const int rc = pthread_setaffinity_np(pthread_self(), sizeof set, &set);
     if (rc != 0) {
-      state_.fail(ErrorKind::kSetup, "cannot pin client thread " + std::to_string(index_) +
-                                         " to CPU " + std::to_string(cpu) + ": " +
-                                         std::strerror(rc));
+      state_.fail(ErrorKind::setup, "cannot pin client thread " + std::to_string(index_) +
+                                        " to CPU " + std::to_string(cpu) + ": " +
+                                        std::strerror(rc));
     }
   }
   std::this_thread::sleep_until(to_time_point(state_.start_ns()));
@@ -172,7 +172,7 @@ void Worker::run() {
   if (!state_.stopping()) {
     for (auto& c : connections_) c->start();
     arm_tick();
-    if (config_.mode == Mode::kOpen) {
+    if (config_.mode == Mode::open) {
       // Each thread paces its share of the total rate; uniform schedules are staggered so that
       // the threads' sends interleave instead of coinciding.
       schedule_.emplace(config_.rate * rate_share_, config_.arrival,
@@ -244,7 +244,7 @@ void Worker::pace() {
 
 Connection* Worker::pick_connection() {
   const std::size_t n = connections_.size();
-  const std::size_t first = config_.arrival == Arrival::kUniform
+  const std::size_t first = config_.arrival == Arrival::uniform
                                 ? next_connection_
                                 : std::uniform_int_distribution<std::size_t>(0, n - 1)(pick_rng_);
   for (std::size_t k = 0; k < n; ++k) {
@@ -312,7 +312,7 @@ void Worker::record(const Pending& p, std::int64_t now) {
   }
   ++result_.completed;
   result_.latency.record_signed(now - p.intended_ns);
-  if (config_.mode == Mode::kOpen) result_.service.record_signed(now - p.sent_ns);
+  if (config_.mode == Mode::open) result_.service.record_signed(now - p.sent_ns);
   const std::int64_t origin = state_.measure_start_ns();
   const std::int64_t since = origin == kNever ? 0 : std::max<std::int64_t>(0, now - origin);
   const auto second = static_cast<std::size_t>(since / 1'000'000'000);

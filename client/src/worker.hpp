@@ -94,7 +94,7 @@ class RunState {
   std::vector<boost::asio::io_context*> contexts_;
   mutable std::mutex mu_;
   std::string error_;
-  ErrorKind error_kind_ = ErrorKind::kNone;
+  ErrorKind error_kind_ = ErrorKind::none;
 };
 
 class Worker;

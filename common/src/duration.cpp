@@ -66,12 +66,18 @@ std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text) {
   return to_nanoseconds(number->value, scale);
 }
 
-std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text, double bare_unit_ns) {
-  const auto number = split_number(text);
-  if (!number) return std::nullopt;
-  const double scale = number->unit.empty() ? bare_unit_ns : unit_ns(number->unit);
-  if (scale == 0) return std::nullopt;
-  return to_nanoseconds(number->value, scale);
+std::string duration_error(std::string_view text) {
+  constexpr std::size_t kShown = 40;
+  std::string shown(text.substr(0, kShown));
+  if (text.size() > kShown) shown += "...";
+  if (const auto number = split_number(text); number && number->unit.empty()) {
+    const std::string n =
+        shown.substr(shown.find_first_not_of(' '),
+                     shown.find_last_not_of(' ') - shown.find_first_not_of(' ') + 1);
+    return "'" + shown + "' is not a duration (it needs a unit: " + n + "s, " + n + "ms, " + n +
+           "us; only 0 goes without one)";
+  }
+  return "'" + shown + "' is not a duration (a number and a unit: 500us, 2ms, 10s)";
 }
 
 std::string format_duration(std::chrono::nanoseconds d) {

@@ -48,13 +48,14 @@ std::optional<T> parse_integer(std::string_view text) {
 }
 
 // Parses text as a value of knob K's type; nullopt when it is not one (limits not checked).
+// Durations take convoy's one syntax: a unit, except for a bare 0.
 template <class K>
 std::optional<typename K::value_type> parse_value(const K& knob, std::string_view text) {
   using T = typename K::value_type;
   if constexpr (std::is_same_v<T, bool>) {
     return parse_bool(text);
   } else if constexpr (std::is_same_v<T, std::chrono::nanoseconds>) {
-    return convoy::parse_duration(text, knob.bare_unit_ns);
+    return convoy::parse_duration(text);
   } else if constexpr (std::is_enum_v<T>) {
     for (std::size_t i = 0; i < knob.choices.size(); ++i) {
       if (knob.choices[i] == text) return static_cast<T>(i);
@@ -116,7 +117,7 @@ KnobDescription describe_knob(const K& knob) {
     std::string shown(text.substr(0, 40));
     if (text.size() > 40) shown += "...";
     if (!v) {
-      if constexpr (kDuration) return "not a duration (like 5ms, 500us, 2s): '" + shown + "'";
+      if constexpr (kDuration) return convoy::duration_error(text);
       if constexpr (std::is_same_v<T, bool>) return "not true or false: '" + shown + "'";
       if constexpr (std::is_enum_v<T>) {
         std::string names;

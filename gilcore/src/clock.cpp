@@ -7,7 +7,7 @@
 namespace gilcore {
 namespace {
 
-bool invariant_tsc() {
+bool invariant_tsc() noexcept {
 #if defined(__x86_64__)
   std::ifstream in("/proc/cpuinfo");
   std::string line;
@@ -23,9 +23,7 @@ bool invariant_tsc() {
 
 }  // namespace
 
-const Clock Clock::instance_;
-
-Clock::Clock() {
+Clock::Clock() noexcept {
 #if defined(__x86_64__)
   if (!invariant_tsc()) return;
   // Two 10 ms windows; keep the second so the first absorbs page faults and frequency ramps.

@@ -1,15 +1,6 @@
 #include "gilcore/thread_state.hpp"
 
-#include <cstdio>
-#include <cstdlib>
-
 namespace gilcore {
-
-void die(const char* what) noexcept {
-  std::fprintf(stderr, "gilcore: bug: %s\n", what);
-  std::fflush(stderr);
-  std::abort();
-}
 
 void ThreadState::add_to(RoleStats& into) const noexcept {
   into.counters += counters_.load();

@@ -20,22 +20,33 @@
 namespace convoy::server {
 namespace {
 
-constexpr double kSecond = 1e9;
-constexpr double kNanosecond = 1;
+// Durations take convoy's one syntax (convoy/duration.hpp): a number and a unit, or a bare 0.
+const CLI::Validator kDuration(
+    [](std::string& text) -> std::string {
+      return parse_duration(text) ? std::string() : duration_error(text);
+    },
+    "DURATION");
 
-// A CLI11 check for a duration with a unit; a bare number is taken in `default_unit_ns`.
-CLI::Validator duration_check(double default_unit_ns) {
-  return CLI::Validator(
-      [default_unit_ns](std::string& text) -> std::string {
-        if (parse_duration(text, default_unit_ns)) return {};
-        return "not a duration (like 5ms, 500us, 2s): '" + text + "'";
-      },
-      "DURATION");
+// An option named for its unit (--bytecode-ns) takes a plain number in that unit and no other:
+// "40", "2.5" (rounded to whole nanoseconds).
+std::optional<std::chrono::nanoseconds> parse_plain_ns(std::string_view text) {
+  if (text.empty() || text.find_first_not_of("0123456789.") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  return parse_duration(std::string(text) + "ns");
 }
 
-std::chrono::nanoseconds to_duration(const std::string& text, double default_unit_ns) {
-  const auto d = parse_duration(text, default_unit_ns);
-  if (!d) throw std::invalid_argument("not a duration: '" + text + "'");
+const CLI::Validator kPlainNs(
+    [](std::string& text) -> std::string {
+      if (parse_plain_ns(text)) return {};
+      return "'" + one_line(text, 40) + "' is not a number of nanoseconds (like 25; no unit)";
+    },
+    "NS");
+
+// The value of an option its validator accepted.
+std::chrono::nanoseconds to_duration(const std::string& text) {
+  const auto d = parse_duration(text);
+  if (!d) throw std::invalid_argument(duration_error(text));
   return *d;
 }
 
@@ -124,7 +135,8 @@ class Options {
   Options(const Options&) = delete;
   Options& operator=(const Options&) = delete;
 
-  /// The configuration the parsed options describe; throws std::invalid_argument.
+  /// The configuration the parsed options describe, not yet validated as a whole; throws
+  /// std::invalid_argument for a knob's value that its policy refuses.
   ServerConfig build() const;
 
   bool print_config = false;
@@ -196,8 +208,8 @@ void Options::declare_lock(CLI::App& app) {
         ->type_name(type);
   }
   app.add_option("--bytecode-ns", bytecode_ns_,
-                 "Cost of one emulated bytecode (a bare number is nanoseconds)")
-      ->check(duration_check(kNanosecond));
+                 "Cost of one emulated bytecode, a plain number of nanoseconds (no unit)")
+      ->check(kPlainNs);
   app.add_option("--bytecodes-per-call", interpreter.bytecodes_per_call,
                  "Emulated bytecodes per fib call")
       ->check(CLI::Range(1, 1'000'000));
@@ -235,11 +247,11 @@ void Options::declare_server(CLI::App& app) {
                  "1MiB accepted); more pending is read in several chunks")
       ->transform(CLI::AsSizeValue(false));
   app.add_option("--idle-timeout", idle_timeout_,
-                 "Close a connection idle for this long; 0 = never (a bare number is seconds)")
-      ->check(duration_check(kSecond));
+                 "Close a connection idle for this long (30s); 0 = never")
+      ->check(kDuration);
   app.add_option("--duration", duration_,
-                 "Stop by itself after this long; 0 = run until SIGINT/SIGTERM")
-      ->check(duration_check(kSecond));
+                 "Stop by itself after this long (60s); 0 = run until SIGINT/SIGTERM")
+      ->check(kDuration);
   app.add_option("--stats", c.stats_path, "Write the statistics as JSON to this file at exit");
   app.add_option("--trace", c.trace.path,
                  "Record the lock timeline and write it as Chrome trace-event JSON to this file at "
@@ -248,13 +260,11 @@ void Options::declare_server(CLI::App& app) {
                  "With --trace: events kept per thread, the most recent (24 bytes each)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{64} << 20));
   app.add_option("--trace-after", trace_after_,
-                 "With --trace: start recording this long after the server is ready (a bare "
-                 "number is seconds)")
-      ->check(duration_check(kSecond));
+                 "With --trace: start recording this long after the server is ready (500ms)")
+      ->check(kDuration);
   app.add_option("--trace-for", trace_for_,
-                 "With --trace: record for this long; 0 = until the end of the run (a bare number "
-                 "is seconds)")
-      ->check(duration_check(kSecond));
+                 "With --trace: record for this long (50ms); 0 = until the end of the run")
+      ->check(kDuration);
   app.add_option("--log-level", c.log_level, "Log level on stderr: " + log_level_names())
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
 }
@@ -270,12 +280,13 @@ ServerConfig Options::build() const {
       desc->set(c.interpreter.lock, knob.text);
     }
   }
-  c.interpreter.bytecode_cost = to_duration(bytecode_ns_, kNanosecond);
-  c.io.idle_timeout = to_duration(idle_timeout_, kSecond);
-  c.duration = to_duration(duration_, kSecond);
-  c.trace.after = to_duration(trace_after_, kSecond);
-  c.trace.span = to_duration(trace_for_, kSecond);
-  c.validate();
+  const auto bytecode_cost = parse_plain_ns(bytecode_ns_);
+  if (!bytecode_cost) throw std::invalid_argument("--bytecode-ns: not a number of nanoseconds");
+  c.interpreter.bytecode_cost = *bytecode_cost;
+  c.io.idle_timeout = to_duration(idle_timeout_);
+  c.duration = to_duration(duration_);
+  c.trace.after = to_duration(trace_after_);
+  c.trace.span = to_duration(trace_for_);
   return c;
 }
 
@@ -294,6 +305,41 @@ CLI::App make_app() {
       "convoy-server"};
 }
 
+CommandLine fail(std::ostream& err, const std::string& message) {
+  err << "convoy-server: error: " << first_line(message) << '\n';
+  return {std::nullopt, kExitBadInput};
+}
+
+// Checks the config files named and lets CLI11 read the command line and them into the options;
+// what to exit with instead of going on (--help, --version, an error), or nullopt.
+std::optional<CommandLine> read_arguments(CLI::App& app, int argc, const char* const* argv,
+                                          std::ostream& out, std::ostream& err) {
+  // CLI11 reads whatever it is given: first make sure each config file is a small, well-formed
+  // regular file.
+  if (const auto why = check_config_arguments(argc, argv); !why.empty()) return fail(err, why);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
+      app.exit(e, out, err);  // --help, --version
+      return CommandLine{std::nullopt, kExitOk};
+    }
+    return fail(err, describe(e, config_file_arguments(argc, argv)));
+  }
+  return std::nullopt;
+}
+
+// --list-policies [--json]: what to exit with after printing them (or for a --json without it).
+std::optional<CommandLine> list_policies(const Options& options, std::ostream& out,
+                                         std::ostream& err) {
+  if (options.list_policies) {
+    print_policies(out, options.json);
+    return CommandLine{std::nullopt, kExitOk};
+  }
+  if (options.json) return fail(err, "--json only goes with --list-policies");
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string to_toml(const ServerConfig& config) {
@@ -310,37 +356,14 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& 
   // destroyed here for uninitialised (-Wmaybe-uninitialized, a false positive).
   static const ServerConfig defaults{};
   Options options(app, defaults);
-  // CLI11 reads whatever it is given: first make sure each config file is a small, well-formed
-  // regular file.
-  if (const auto why = check_config_arguments(argc, argv); !why.empty()) {
-    err << "convoy-server: error: " << why << '\n';
-    return {std::nullopt, kExitBadInput};
-  }
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
-      app.exit(e, out, err);  // --help, --version
-      return {std::nullopt, kExitOk};
-    }
-    err << "convoy-server: error: " << describe(e, config_file_arguments(argc, argv)) << '\n';
-    return {std::nullopt, kExitBadInput};
-  }
-  if (options.list_policies) {
-    print_policies(out, options.json);
-    return {std::nullopt, kExitOk};
-  }
-  if (options.json) {
-    err << "convoy-server: error: --json only goes with --list-policies\n";
-    return {std::nullopt, kExitBadInput};
-  }
-
+  if (auto exit = read_arguments(app, argc, argv, out, err)) return std::move(*exit);
+  if (auto exit = list_policies(options, out, err)) return std::move(*exit);
   ServerConfig config;
   try {
     config = options.build();
+    config.validate();
   } catch (const std::invalid_argument& e) {
-    err << "convoy-server: error: " << first_line(e.what()) << '\n';
-    return {std::nullopt, kExitBadInput};
+    return fail(err, e.what());
   }
   if (options.print_config) {
     out << to_toml(config) << std::flush;

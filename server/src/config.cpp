@@ -1,7 +1,10 @@
 #include "convoy/server/config.hpp"
 
 #include <array>
+#include <optional>
 #include <stdexcept>
+#include <string_view>
+#include <utility>
 
 #include <boost/asio/ip/address.hpp>
 #include <nlohmann/json.hpp>
@@ -18,36 +21,43 @@ constexpr std::size_t kMaxTraceBuffer = std::size_t{64} << 20;
 
 [[noreturn]] void bad(const std::string& what) { throw std::invalid_argument(what); }
 
+// The external names of an enum's values (options, config files, the stats JSON).
+template <class Enum>
+using Names = std::array<std::pair<Enum, std::string_view>, 2>;
+
+constexpr Names<IoRelease> kIoReleaseNames{
+    {{IoRelease::always, "always"}, {IoRelease::when_blocking, "when-blocking"}}};
+constexpr Names<IoModel> kIoModelNames{
+    {{IoModel::threads, "threads"}, {IoModel::eventloop, "eventloop"}}};
+
+template <class Enum>
+std::string name_of(const Names<Enum>& names, Enum value) {
+  for (const auto& [v, name] : names) {
+    if (v == value) return std::string(name);
+  }
+  return "?";
+}
+
+template <class Enum>
+std::optional<Enum> value_named(const Names<Enum>& names, std::string_view name) noexcept {
+  for (const auto& [v, n] : names) {
+    if (n == name) return v;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
-std::string to_string(IoRelease release) {
-  switch (release) {
-    case IoRelease::always: return "always";
-    case IoRelease::when_blocking: return "when-blocking";
-  }
-  return "?";
-}
+std::string to_string(IoRelease release) { return name_of(kIoReleaseNames, release); }
 
 std::optional<IoRelease> parse_io_release(std::string_view name) noexcept {
-  for (const auto r : {IoRelease::always, IoRelease::when_blocking}) {
-    if (to_string(r) == name) return r;
-  }
-  return std::nullopt;
+  return value_named(kIoReleaseNames, name);
 }
 
-std::string to_string(IoModel model) {
-  switch (model) {
-    case IoModel::threads: return "threads";
-    case IoModel::eventloop: return "eventloop";
-  }
-  return "?";
-}
+std::string to_string(IoModel model) { return name_of(kIoModelNames, model); }
 
 std::optional<IoModel> parse_io_model(std::string_view name) noexcept {
-  for (const auto m : {IoModel::threads, IoModel::eventloop}) {
-    if (to_string(m) == name) return m;
-  }
-  return std::nullopt;
+  return value_named(kIoModelNames, name);
 }
 
 std::string log_level_names() {

@@ -19,6 +19,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "accept.hpp"
 #include "convoy/message_header.hpp"
 #include "sys_result.hpp"
 
@@ -33,13 +34,14 @@ constexpr std::uint64_t kFirstConnectionToken = 2;
 
 // asyncio's _accept_connection accepts at most `backlog` (100) connections per readiness event.
 constexpr int kAcceptsPerEvent = 100;
-// Out of descriptors or memory: the listener is left out of the epoll set this long, as the
-// threads model's accept loop pauses (asyncio removes its reader for ACCEPT_RETRY_DELAY).
-constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 // A connection's buffer for an unsent echo is given back once drained if it grew beyond this.
 constexpr std::size_t kKeptPendingCapacity = 64 << 10;
 
+using detail::accept_failure;
+using detail::AcceptFailure;
 using detail::finish;
+using detail::kAcceptPause;
+using detail::peer_name;
 using detail::SysResult;
 using detail::would_block;
 
@@ -55,23 +57,6 @@ int timeout_ms(SteadyClock::time_point now, SteadyClock::time_point at) noexcept
   const auto ms = std::chrono::ceil<std::chrono::milliseconds>(at - now).count();
   return ms > std::numeric_limits<int>::max() ? std::numeric_limits<int>::max()
                                               : static_cast<int>(ms);
-}
-
-std::string peer_name(const sockaddr_storage& addr) {
-  char text[INET6_ADDRSTRLEN] = "?";
-  if (addr.ss_family == AF_INET) {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
-    ::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
-    return std::string(text) + ":" + std::to_string(ntohs(in->sin_port));
-  }
-  if (addr.ss_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
-    ::inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
-    std::string name = "[";
-    name += text;
-    return name + "]:" + std::to_string(ntohs(in6->sin6_port));
-  }
-  return "local";
 }
 
 }  // namespace
@@ -216,19 +201,12 @@ class EventLoop::Loop {
             ::accept4(o_.listen_fd_, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_CLOEXEC));
       });
       if (r.value < 0) {
-        switch (r.error) {
-          case EAGAIN:
-#if EWOULDBLOCK != EAGAIN
-          case EWOULDBLOCK:
-#endif
-          case EINTR:
-          case ECONNABORTED:
-          case EPROTO: return;
-          case EMFILE:
-          case ENFILE:
-          case ENOBUFS:
-          case ENOMEM: return pause_accepting(r.error);
-          default: throw std::system_error(r.error, std::generic_category(), "accept");
+        // Out of descriptors or memory: the listener is left out of the epoll set for a while.
+        switch (accept_failure(r.error)) {
+          case AcceptFailure::transient: return;
+          case AcceptFailure::pause: return pause_accepting(r.error);
+          case AcceptFailure::fatal:
+            throw std::system_error(r.error, std::generic_category(), "accept");
         }
       }
       start(static_cast<int>(r.value), peer_name(peer));
@@ -236,7 +214,8 @@ class EventLoop::Loop {
   }
 
   void pause_accepting(int error) {
-    spdlog::warn("accept: {}; pausing new connections for 100ms", std::strerror(error));
+    spdlog::warn("accept: {}; pausing new connections for {}ms", std::strerror(error),
+                 kAcceptPause.count());
     if (ctl(EPOLL_CTL_DEL, o_.listen_fd_, 0, kListenerToken).value == 0) {
       listener_resumes_at_ = SteadyClock::now() + kAcceptPause;
     }

@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/ip/address.hpp>
 
+#include "accept.hpp"
 #include "convoy/build_info.hpp"
 #include "convoy/context.hpp"
 #include "convoy/server/event_loop.hpp"
@@ -26,6 +27,10 @@ namespace convoy::server {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
+using detail::accept_failure;
+using detail::AcceptFailure;
+using detail::kAcceptPause;
+using detail::peer_name;
 
 // serve_forever's poll_interval: the accept loop wakes (and re-takes the lock) at least this often.
 constexpr int kPollIntervalMs = 500;
@@ -34,23 +39,6 @@ std::string format_endpoint(const boost::asio::ip::address& address, std::uint16
   const auto text = address.to_string();
   return address.is_v6() ? "[" + text + "]:" + std::to_string(port)
                          : text + ":" + std::to_string(port);
-}
-
-std::string peer_name(const sockaddr_storage& addr) {
-  char text[INET6_ADDRSTRLEN] = "?";
-  std::uint16_t port = 0;
-  if (addr.ss_family == AF_INET) {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
-    ::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
-    port = ntohs(in->sin_port);
-    return std::string(text) + ":" + std::to_string(port);
-  }
-  if (addr.ss_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
-    ::inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
-    port = ntohs(in6->sin6_port);
-  }
-  return "[" + std::string(text) + "]:" + std::to_string(port);
 }
 
 double seconds(SteadyClock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -190,51 +178,48 @@ void Server::accept_loop(Thread& t) {
       timeout_ms = static_cast<int>(std::min<std::int64_t>(timeout_ms, left.count()));
     }
     if (stop_requested_.load(std::memory_order_relaxed)) return;
-
-    struct Polled {
-      int rc;
-      int error;
-      bool listener_ready;
-    };
-    const Polled polled = t.allow_threads(gilcore::Syscall::poll, [&] {
-      pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-      const int rc = ::poll(fds, 2, timeout_ms);
-      return Polled{rc, rc < 0 ? errno : 0, rc > 0 && (fds[0].revents & POLLIN) != 0};
-    });
+    const bool listener_ready = wait_for_listener(t, timeout_ms);
     if (stop_requested_.load(std::memory_order_relaxed)) return;
-    if (polled.rc < 0 && polled.error != EINTR) {
-      throw std::system_error(polled.error, std::generic_category(),
-                              "poll on the listening socket");
-    }
-    if (!polled.listener_ready) continue;
+    if (listener_ready) accept_one(t);
+  }
+}
 
-    sockaddr_storage peer{};
-    socklen_t peer_len = sizeof peer;
-    const auto [fd, error] = t.allow_threads(gilcore::Syscall::accept, [&] {
-      const int rc =
-          ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_CLOEXEC);
-      return std::pair{rc, rc < 0 ? errno : 0};
-    });
-    if (fd < 0) {
-      switch (error) {
-        case EAGAIN:
-#if EWOULDBLOCK != EAGAIN
-        case EWOULDBLOCK:
-#endif
-        case EINTR:
-        case ECONNABORTED:
-        case EPROTO: continue;
-        case EMFILE:
-        case ENFILE:
-        case ENOBUFS:
-        case ENOMEM:
-          spdlog::warn("accept: {}; pausing new connections for 100ms", std::strerror(error));
-          t.allow_threads(gilcore::Syscall::sleep, [] { ::usleep(100'000); });
-          continue;
-        default: throw std::system_error(error, std::generic_category(), "accept");
-      }
-    }
-    start_connection(fd, peer_name(peer));
+template <class Thread>
+bool Server::wait_for_listener(Thread& t, int timeout_ms) {
+  struct Polled {
+    int rc;
+    int error;
+    bool listener_ready;
+  };
+  const Polled polled = t.allow_threads(gilcore::Syscall::poll, [&] {
+    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    const int rc = ::poll(fds, 2, timeout_ms);
+    return Polled{rc, rc < 0 ? errno : 0, rc > 0 && (fds[0].revents & POLLIN) != 0};
+  });
+  if (polled.rc < 0 && polled.error != EINTR && !stop_requested_.load(std::memory_order_relaxed)) {
+    throw std::system_error(polled.error, std::generic_category(), "poll on the listening socket");
+  }
+  return polled.listener_ready;
+}
+
+template <class Thread>
+void Server::accept_one(Thread& t) {
+  sockaddr_storage peer{};
+  socklen_t peer_len = sizeof peer;
+  const auto [fd, error] = t.allow_threads(gilcore::Syscall::accept, [&] {
+    const int rc =
+        ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_CLOEXEC);
+    return std::pair{rc, rc < 0 ? errno : 0};
+  });
+  if (fd >= 0) return start_connection(fd, peer_name(peer));
+  switch (accept_failure(error)) {
+    case AcceptFailure::transient: return;
+    case AcceptFailure::pause:
+      spdlog::warn("accept: {}; pausing new connections for {}ms", std::strerror(error),
+                   kAcceptPause.count());
+      t.allow_threads(gilcore::Syscall::sleep, [] { std::this_thread::sleep_for(kAcceptPause); });
+      return;
+    case AcceptFailure::fatal: throw std::system_error(error, std::generic_category(), "accept");
   }
 }
 

@@ -118,109 +118,133 @@ std::string thread_name(const ThreadTrace& thread) {
   return "?";
 }
 
-std::string timeline_json(const Trace& trace, const TimelineInfo& info) {
-  const auto order = track_order(trace);
-  const std::size_t n = trace.threads.size();
-  std::vector<int> tid(n);
-  std::vector<std::string> names(n);
-  std::vector<std::vector<Interval>> holds(n);
+namespace {
+
+// Each thread's track: its tid (1-based, in track order), name and sorted holds; threads by id.
+struct Tracks {
+  std::vector<std::size_t> order;
+  std::vector<int> tid;
+  std::vector<std::string> names;
+  std::vector<std::vector<Interval>> holds;
   std::map<std::uint32_t, std::size_t> by_id;
+};
+
+Tracks tracks_of(const Trace& trace) {
+  const std::size_t n = trace.threads.size();
+  Tracks t{track_order(trace),
+           std::vector<int>(n),
+           std::vector<std::string>(n),
+           std::vector<std::vector<Interval>>(n),
+           {}};
   for (std::size_t k = 0; k < n; ++k) {
-    const std::size_t i = order[k];
-    tid[i] = static_cast<int>(k + 1);
-    names[i] = thread_name(trace.threads[i]);
-    holds[i] = intervals_of(trace.threads[i], TraceKind::hold);
-    by_id[trace.threads[i].id] = i;
+    const std::size_t i = t.order[k];
+    t.tid[i] = static_cast<int>(k + 1);
+    t.names[i] = thread_name(trace.threads[i]);
+    t.holds[i] = intervals_of(trace.threads[i], TraceKind::hold);
+    t.by_id[trace.threads[i].id] = i;
   }
+  return t;
+}
 
-  std::string out;
-  out.reserve(64 + n * 256);
-  out += R"({"traceEvents":[)";
-  Writer w(out);
-  w.begin("M", "process_name", "", 0, 0);
-  w.raw(R"(,"args":{"name":)" + json_string(info.title) + "}");
-  w.end();
-  for (const std::size_t i : order) {
-    w.begin("M", "thread_name", "", tid[i], 0);
-    w.raw(R"(,"args":{"name":)" + json_string(names[i]) + "}");
-    w.end();
-    w.begin("M", "thread_sort_index", "", tid[i], 0);
-    w.raw(R"(,"args":{"sort_index":)" + std::to_string(tid[i]) + "}");
-    w.end();
-  }
+// The trace events of a timeline, written one after the other into one string.
+class EventWriter {
+ public:
+  EventWriter(std::string& out, const Trace& trace, const Tracks& tracks)
+      : w_(out), trace_(trace), tracks_(tracks) {}
 
-  std::uint64_t flow_id = 0;
-  for (const std::size_t i : order) {
-    const auto& thread = trace.threads[i];
-    for (const auto& e : thread.events) {
-      switch (e.kind) {
-        case TraceKind::wait:
-          w.begin("X", "wants lock", "lock", tid[i], e.begin_ns);
-          w.dur(e.end_ns - e.begin_ns);
-          w.end();
-          break;
-        case TraceKind::hold: {
-          const auto why = static_cast<gilcore::TraceRelease>(e.detail);
-          w.begin("X", "holds lock", "lock", tid[i], e.begin_ns);
-          w.dur(e.end_ns - e.begin_ns);
-          w.raw(R"(,"args":{"release":")" + std::string(to_string(why)) + "\"}");
-          w.end();
-          // A hold cut by the window's end did not end by its switch inside the window.
-          if (why == gilcore::TraceRelease::forced && e.end_ns < trace.window_end_ns) {
-            w.begin("i", "forced switch", "lock", tid[i], e.end_ns);
-            w.raw(R"(,"s":"t")");
-            w.end();
-          }
-          break;
-        }
-        case TraceKind::syscall:
-          w.begin("X", to_string(static_cast<gilcore::Syscall>(e.detail)), "syscall", tid[i],
-                  e.begin_ns);
-          w.dur(e.end_ns - e.begin_ns);
-          w.end();
-          break;
-        case TraceKind::drop_request: {
-          w.begin("i", "drop request", "lock", tid[i], e.end_ns);
-          w.raw(R"(,"s":"t","args":{)");
-          for (std::size_t j = 0; j < n; ++j) {
-            if (j != i && containing(holds[j], e.end_ns) != nullptr) {
-              w.raw(R"("holder":)" + json_string(names[j]));
-              break;
-            }
-          }
-          w.raw("}");
-          w.end();
-          break;
-        }
-        case TraceKind::handoff: {
-          const auto to = by_id.find(e.peer);
-          if (to == by_id.end()) break;
-          const Interval* hold = first_ending_after(holds[to->second], e.end_ns);
-          if (hold == nullptr) break;
-          const auto id = std::to_string(++flow_id);
-          w.begin("s", "hand-off", "handoff", tid[i], e.end_ns);
-          w.raw(R"(,"id":)" + id);
-          w.end();
-          w.begin("f", "hand-off", "handoff", tid[to->second], std::max(e.end_ns, hold->first));
-          w.raw(R"(,"bp":"e","id":)" + id);
-          w.end();
-          break;
-        }
-        case TraceKind::received:
-        case TraceKind::echoed:
-          w.begin("i", e.kind == TraceKind::received ? "message received" : "message echoed",
-                  "message", tid[i], e.end_ns);
-          w.raw(R"(,"s":"t","args":{"seq":)" + std::to_string(e.value) + R"(,"connection":)" +
-                std::to_string(e.peer) + "}");
-          w.end();
-          break;
-      }
+  void metadata(const std::string& title) {
+    w_.begin("M", "process_name", "", 0, 0);
+    w_.raw(R"(,"args":{"name":)" + json_string(title) + "}");
+    w_.end();
+    for (const std::size_t i : tracks_.order) {
+      w_.begin("M", "thread_name", "", tracks_.tid[i], 0);
+      w_.raw(R"(,"args":{"name":)" + json_string(tracks_.names[i]) + "}");
+      w_.end();
+      w_.begin("M", "thread_sort_index", "", tracks_.tid[i], 0);
+      w_.raw(R"(,"args":{"sort_index":)" + std::to_string(tracks_.tid[i]) + "}");
+      w_.end();
     }
   }
 
+  // Event `e` of thread `i`.
+  void event(std::size_t i, const TraceEvent& e) {
+    const int tid = tracks_.tid[i];
+    switch (e.kind) {
+      case TraceKind::wait: return span("wants lock", "lock", tid, e);
+      case TraceKind::hold: return hold(tid, e);
+      case TraceKind::syscall:
+        return span(to_string(static_cast<gilcore::Syscall>(e.detail)), "syscall", tid, e);
+      case TraceKind::drop_request: return drop_request(i, e);
+      case TraceKind::handoff: return handoff(tid, e);
+      case TraceKind::received:
+      case TraceKind::echoed:
+        w_.begin("i", e.kind == TraceKind::received ? "message received" : "message echoed",
+                 "message", tid, e.end_ns);
+        w_.raw(R"(,"s":"t","args":{"seq":)" + std::to_string(e.value) + R"(,"connection":)" +
+               std::to_string(e.peer) + "}");
+        w_.end();
+        return;
+    }
+  }
+
+ private:
+  void span(std::string_view name, std::string_view cat, int tid, const TraceEvent& e) {
+    w_.begin("X", name, cat, tid, e.begin_ns);
+    w_.dur(e.end_ns - e.begin_ns);
+    w_.end();
+  }
+
+  void hold(int tid, const TraceEvent& e) {
+    const auto why = static_cast<gilcore::TraceRelease>(e.detail);
+    w_.begin("X", "holds lock", "lock", tid, e.begin_ns);
+    w_.dur(e.end_ns - e.begin_ns);
+    w_.raw(R"(,"args":{"release":")" + std::string(to_string(why)) + "\"}");
+    w_.end();
+    // A hold cut by the window's end did not end by its switch inside the window.
+    if (why == gilcore::TraceRelease::forced && e.end_ns < trace_.window_end_ns) {
+      w_.begin("i", "forced switch", "lock", tid, e.end_ns);
+      w_.raw(R"(,"s":"t")");
+      w_.end();
+    }
+  }
+
+  void drop_request(std::size_t i, const TraceEvent& e) {
+    w_.begin("i", "drop request", "lock", tracks_.tid[i], e.end_ns);
+    w_.raw(R"(,"s":"t","args":{)");
+    for (std::size_t j = 0; j < tracks_.holds.size(); ++j) {
+      if (j != i && containing(tracks_.holds[j], e.end_ns) != nullptr) {
+        w_.raw(R"("holder":)" + json_string(tracks_.names[j]));
+        break;
+      }
+    }
+    w_.raw("}");
+    w_.end();
+  }
+
+  void handoff(int tid, const TraceEvent& e) {
+    const auto to = tracks_.by_id.find(e.peer);
+    if (to == tracks_.by_id.end()) return;
+    const Interval* hold = first_ending_after(tracks_.holds[to->second], e.end_ns);
+    if (hold == nullptr) return;
+    const auto id = std::to_string(++flow_id_);
+    w_.begin("s", "hand-off", "handoff", tid, e.end_ns);
+    w_.raw(R"(,"id":)" + id);
+    w_.end();
+    w_.begin("f", "hand-off", "handoff", tracks_.tid[to->second], std::max(e.end_ns, hold->first));
+    w_.raw(R"(,"bp":"e","id":)" + id);
+    w_.end();
+  }
+
+  Writer w_;
+  const Trace& trace_;
+  const Tracks& tracks_;
+  std::uint64_t flow_id_ = 0;
+};
+
+nlohmann::json other_data(const Trace& trace, const Tracks& tracks, const TimelineInfo& info) {
   nlohmann::json dropped = nlohmann::json::object();
-  for (const std::size_t i : order) dropped[names[i]] = trace.threads[i].dropped;
-  const nlohmann::json other = {
+  for (const std::size_t i : tracks.order) dropped[tracks.names[i]] = trace.threads[i].dropped;
+  return {
       {"policy", info.policy},
       {"knobs", info.knobs},
       {"cpu_threads", info.cpu_threads},
@@ -230,8 +254,76 @@ std::string timeline_json(const Trace& trace, const TimelineInfo& info) {
       {"dropped_by_thread", dropped},
       {"window_ns", {trace.window_begin_ns, trace.window_end_ns}},
   };
+}
+
+// What the summary says of one thread, and what it adds to the totals.
+struct ThreadSummary {
+  std::int64_t hold = 0, wait = 0, sys = 0;
+  std::uint64_t holds = 0, waits = 0;
+  std::uint64_t messages = 0;       // received and echoed inside the window
+  std::uint64_t message_waits = 0;  // waits that began while a message was being answered
+  std::uint64_t max_waits = 0;      // the most of them for one message
+  std::int64_t longest_ns = -1;     // the longest wait, and when it began
+  std::int64_t longest_at_ns = 0;
+};
+
+// The waits that began while each message was being answered ([received, echoed]).
+void count_message_waits(std::vector<std::int64_t> wait_begins,
+                         const std::vector<Interval>& answered, ThreadSummary& s) {
+  std::sort(wait_begins.begin(), wait_begins.end());
+  for (const auto& [from, to] : answered) {
+    const auto lo = std::lower_bound(wait_begins.begin(), wait_begins.end(), from);
+    const auto hi = std::upper_bound(wait_begins.begin(), wait_begins.end(), to);
+    const auto count = static_cast<std::uint64_t>(hi - lo);
+    s.message_waits += count;
+    s.max_waits = std::max(s.max_waits, count);
+  }
+  s.messages = answered.size();
+}
+
+ThreadSummary summarise(const ThreadTrace& t) {
+  ThreadSummary s;
+  std::vector<std::int64_t> wait_begins;
+  std::map<std::pair<std::uint32_t, std::uint64_t>, std::int64_t> received;
+  std::vector<Interval> answered;  // [received, echoed] of each message
+  for (const auto& e : t.events) {
+    const auto d = e.end_ns - e.begin_ns;
+    switch (e.kind) {
+      case TraceKind::hold: s.hold += d, ++s.holds; break;
+      case TraceKind::wait:
+        s.wait += d, ++s.waits;
+        wait_begins.push_back(e.begin_ns);
+        if (d > s.longest_ns) s.longest_ns = d, s.longest_at_ns = e.begin_ns;
+        break;
+      case TraceKind::syscall: s.sys += d; break;
+      case TraceKind::received: received[{e.peer, e.value}] = e.end_ns; break;
+      case TraceKind::echoed:
+        if (const auto it = received.find({e.peer, e.value}); it != received.end()) {
+          answered.emplace_back(it->second, e.end_ns);
+          received.erase(it);
+        }
+        break;
+      default: break;
+    }
+  }
+  count_message_waits(std::move(wait_begins), answered, s);
+  return s;
+}
+
+}  // namespace
+
+std::string timeline_json(const Trace& trace, const TimelineInfo& info) {
+  const Tracks tracks = tracks_of(trace);
+  std::string out;
+  out.reserve(64 + trace.threads.size() * 256);
+  out += R"({"traceEvents":[)";
+  EventWriter w(out, trace, tracks);
+  w.metadata(info.title);
+  for (const std::size_t i : tracks.order) {
+    for (const auto& e : trace.threads[i].events) w.event(i, e);
+  }
   out += "\n],\"displayTimeUnit\":\"ns\",\"otherData\":";
-  out += other.dump();
+  out += other_data(trace, tracks, info).dump();
   out += "}\n";
   return out;
 }
@@ -249,50 +341,21 @@ nlohmann::json timeline_summary(const Trace& trace) {
   for (const std::size_t i : track_order(trace)) {
     const auto& t = trace.threads[i];
     const auto name = thread_name(t);
+    const ThreadSummary s = summarise(t);
     events += t.events.size();
-    std::int64_t hold = 0, wait = 0, sys = 0;
-    std::uint64_t holds = 0, waits = 0;
-    std::vector<std::int64_t> wait_begins;
-    std::map<std::pair<std::uint32_t, std::uint64_t>, std::int64_t> received;
-    std::vector<Interval> answered;  // [received, echoed] of each message
-    for (const auto& e : t.events) {
-      const auto d = e.end_ns - e.begin_ns;
-      switch (e.kind) {
-        case TraceKind::hold: hold += d, ++holds; break;
-        case TraceKind::wait:
-          wait += d, ++waits;
-          wait_begins.push_back(e.begin_ns);
-          if (d > longest_ns) {
-            longest_ns = d;
-            longest = {{"thread", name}, {"ns", d}, {"at_ns", e.begin_ns}};
-          }
-          break;
-        case TraceKind::syscall: sys += d; break;
-        case TraceKind::received: received[{e.peer, e.value}] = e.end_ns; break;
-        case TraceKind::echoed:
-          if (const auto it = received.find({e.peer, e.value}); it != received.end()) {
-            answered.emplace_back(it->second, e.end_ns);
-            received.erase(it);
-          }
-          break;
-        default: break;
-      }
+    if (s.longest_ns > longest_ns) {
+      longest_ns = s.longest_ns;
+      longest = {{"thread", name}, {"ns", s.longest_ns}, {"at_ns", s.longest_at_ns}};
     }
-    std::sort(wait_begins.begin(), wait_begins.end());
-    for (const auto& [from, to] : answered) {
-      const auto lo = std::lower_bound(wait_begins.begin(), wait_begins.end(), from);
-      const auto hi = std::upper_bound(wait_begins.begin(), wait_begins.end(), to);
-      const auto count = static_cast<std::uint64_t>(hi - lo);
-      message_waits += count;
-      max_waits = std::max(max_waits, count);
-    }
-    messages += answered.size();
-    threads[name] = {{"hold_share", static_cast<double>(hold) / window},
-                     {"wait_share", static_cast<double>(wait) / window},
-                     {"syscall_share", static_cast<double>(sys) / window},
-                     {"holds", holds},
-                     {"waits", waits},
-                     {"messages", answered.size()},
+    message_waits += s.message_waits;
+    max_waits = std::max(max_waits, s.max_waits);
+    messages += s.messages;
+    threads[name] = {{"hold_share", static_cast<double>(s.hold) / window},
+                     {"wait_share", static_cast<double>(s.wait) / window},
+                     {"syscall_share", static_cast<double>(s.sys) / window},
+                     {"holds", s.holds},
+                     {"waits", s.waits},
+                     {"messages", s.messages},
                      {"events", t.events.size()},
                      {"dropped_events", t.dropped}};
   }

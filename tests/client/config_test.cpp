@@ -37,7 +37,7 @@ TEST(ClientConfigTest, DefaultsAreAClosedLoopForTenSeconds) {
   const Config c = parse_ok({"--port", "9000"});
   EXPECT_EQ(c.host, "127.0.0.1");
   EXPECT_EQ(c.port, 9000);
-  EXPECT_EQ(c.mode, Mode::kClosed);
+  EXPECT_EQ(c.mode, Mode::closed);
   EXPECT_EQ(c.connections, 1u);
   EXPECT_EQ(c.size, 100u);
   ASSERT_TRUE(c.duration.has_value());
@@ -49,9 +49,9 @@ TEST(ClientConfigTest, DefaultsAreAClosedLoopForTenSeconds) {
 TEST(ClientConfigTest, OpenModeTakesRateAndArrival) {
   const Config c = parse_ok({"-p", "1", "--mode", "open", "--rate", "20000", "--arrival", "poisson",
                              "-c", "4", "-t", "2", "-n", "5000", "-w", "1000"});
-  EXPECT_EQ(c.mode, Mode::kOpen);
+  EXPECT_EQ(c.mode, Mode::open);
   EXPECT_DOUBLE_EQ(c.rate, 20'000);
-  EXPECT_EQ(c.arrival, Arrival::kPoisson);
+  EXPECT_EQ(c.arrival, Arrival::poisson);
   EXPECT_EQ(c.connections, 4u);
   EXPECT_EQ(c.threads, 2u);
   EXPECT_EQ(c.count, 5000u);
@@ -140,7 +140,7 @@ TEST(ClientConfigTest, ConfigFileSetsOptionsAndFlagsWin) {
       "duration = \"2s\"\nwarmup = \"100ms\"\n");
   const Config c = parse_ok({"--config", path, "-c", "5"});
   EXPECT_EQ(c.port, 7000);
-  EXPECT_EQ(c.mode, Mode::kOpen);
+  EXPECT_EQ(c.mode, Mode::open);
   EXPECT_DOUBLE_EQ(c.rate, 500);
   EXPECT_EQ(c.connections, 5u);
   EXPECT_EQ(*c.duration, std::chrono::seconds(2));

@@ -33,29 +33,29 @@ EchoClass classify(const std::vector<std::byte>& m, const std::deque<Pending>& o
 
 TEST(EchoClassTest, TheOldestRequestsEchoIsVerified) {
   const auto c = classify(sent_as(outstanding()[0]));
-  EXPECT_EQ(c.verdict, EchoVerdict::kVerified);
+  EXPECT_EQ(c.verdict, EchoVerdict::verified);
   EXPECT_EQ(c.index, 0u);
   EXPECT_TRUE(c.corruption.empty());
 }
 
 TEST(EchoClassTest, AnotherOutstandingRequestsEchoIsReordered) {
   const auto c = classify(sent_as(outstanding()[2]));
-  EXPECT_EQ(c.verdict, EchoVerdict::kReordered);
+  EXPECT_EQ(c.verdict, EchoVerdict::reordered);
   EXPECT_EQ(c.index, 2u);
 }
 
 TEST(EchoClassTest, AnAnsweredRequestsEchoIsADuplicate) {
   const Pending answered{4, 500, 600, 0};
-  EXPECT_EQ(classify(sent_as(answered)).verdict, EchoVerdict::kDuplicate);
+  EXPECT_EQ(classify(sent_as(answered)).verdict, EchoVerdict::duplicate);
   // With nothing outstanding, too.
-  EXPECT_EQ(classify(sent_as(answered), {}).verdict, EchoVerdict::kDuplicate);
+  EXPECT_EQ(classify(sent_as(answered), {}).verdict, EchoVerdict::duplicate);
 }
 
 TEST(EchoClassTest, AChangedByteIsCorruptAndSaysWhere) {
   auto m = sent_as(outstanding()[0]);
   m[kSize - 1] ^= std::byte{0xff};
   const auto c = classify(m);
-  EXPECT_EQ(c.verdict, EchoVerdict::kCorrupt);
+  EXPECT_EQ(c.verdict, EchoVerdict::corrupt);
   EXPECT_FALSE(c.corruption.empty());
 }
 
@@ -63,22 +63,22 @@ TEST(EchoClassTest, AnIntactEchoWithAChangedTimeIsCorrupt) {
   // Request 6's header with the intended time of another request: self-consistent, not equal.
   Pending wrong = outstanding()[1];
   wrong.intended_ns += 1;
-  EXPECT_EQ(classify(sent_as(wrong)).verdict, EchoVerdict::kCorrupt);
+  EXPECT_EQ(classify(sent_as(wrong)).verdict, EchoVerdict::corrupt);
 }
 
 TEST(EchoClassTest, AnotherConnectionsEchoOrAFutureSequenceIsCorrupt) {
-  EXPECT_EQ(classify(sent_as(outstanding()[1], kConnection + 1)).verdict, EchoVerdict::kCorrupt);
+  EXPECT_EQ(classify(sent_as(outstanding()[1], kConnection + 1)).verdict, EchoVerdict::corrupt);
   const Pending future{9, 4000, 4100, 0};
-  EXPECT_EQ(classify(sent_as(future)).verdict, EchoVerdict::kCorrupt);
+  EXPECT_EQ(classify(sent_as(future)).verdict, EchoVerdict::corrupt);
 }
 
 TEST(EchoClassTest, AnEchoWithNothingOutstandingIsUnsolicited) {
   const Pending future{9, 4000, 4100, 0};
   const auto c = classify(sent_as(future), {});
-  EXPECT_EQ(c.verdict, EchoVerdict::kUnsolicited);
+  EXPECT_EQ(c.verdict, EchoVerdict::unsolicited);
   EXPECT_NE(c.corruption.find("no request outstanding"), std::string::npos) << c.corruption;
   std::vector<std::byte> noise(kSize, std::byte{0x5a});
-  EXPECT_EQ(classify(noise, {}).verdict, EchoVerdict::kUnsolicited);
+  EXPECT_EQ(classify(noise, {}).verdict, EchoVerdict::unsolicited);
 }
 
 }  // namespace

@@ -81,7 +81,7 @@ TEST(ClientReportTest, JsonParsesBackWithContextConfigAndResults) {
 TEST(ClientReportTest, OpenModeJsonHasServiceTimeLagAndOfferedRate) {
   Config c;
   c.port = 9000;
-  c.mode = Mode::kOpen;
+  c.mode = Mode::open;
   c.rate = 5'000;
   c.count = 1000;
   const auto parsed = nlohmann::json::parse(result_json(c, sample_result(), {}).dump());
@@ -122,7 +122,7 @@ TEST(ClientReportTest, CsvHasOneRowPerSecond) {
 TEST(ClientReportTest, SummaryTableNamesTheLatenciesAndErrors) {
   Config c;
   c.port = 9000;
-  c.mode = Mode::kOpen;
+  c.mode = Mode::open;
   c.rate = 5'000;
   c.duration = std::chrono::seconds(1);
   std::ostringstream out;
@@ -139,7 +139,7 @@ TEST(ClientReportTest, SummaryTableNamesTheLatenciesAndErrors) {
 TEST(ClientReportTest, UnansweredAndNotSentRequestsAreReported) {
   Config c;
   c.port = 9000;
-  c.mode = Mode::kOpen;
+  c.mode = Mode::open;
   c.rate = 5'000;
   c.duration = std::chrono::seconds(1);
   RunResult r = sample_result();
@@ -185,10 +185,10 @@ TEST(ClientReportTest, ErrorKindIsNamedInTheJsonAndNullWhenNone) {
   RunResult r;
   EXPECT_TRUE(result_json(Config{}, r, {})["results"]["error_kind"].is_null());
   r.error = "no echo within 1s";
-  r.error_kind = ErrorKind::kTimeout;
+  r.error_kind = ErrorKind::timeout;
   EXPECT_EQ(result_json(Config{}, r, {})["results"]["error_kind"], "timeout");
   EXPECT_EQ(r.exit_code(), 1);
-  r.error_kind = ErrorKind::kInterrupted;
+  r.error_kind = ErrorKind::interrupted;
   EXPECT_EQ(result_json(Config{}, r, {})["results"]["status"], "interrupted");
   EXPECT_EQ(r.exit_code(), 130);
 }

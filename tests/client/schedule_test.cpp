@@ -20,14 +20,14 @@ double mean_rate(const std::vector<std::int64_t>& t) {
 }
 
 TEST(ArrivalScheduleTest, UniformArrivalsAreExactlyOnePeriodApart) {
-  Schedule s(20'000, Arrival::kUniform, 1, 5'000'000'000);
+  Schedule s(20'000, Arrival::uniform, 1, 5'000'000'000);
   const auto t = draw(s, 100'000);
   EXPECT_EQ(t.front(), 5'000'000'000);
   for (std::size_t i = 1; i < t.size(); ++i) ASSERT_EQ(t[i] - t[i - 1], 50'000) << i;
 }
 
 TEST(ArrivalScheduleTest, UniformRateDoesNotDriftWithNonIntegerPeriods) {
-  Schedule s(3'000, Arrival::kUniform, 1, 0);  // 333333.33 ns
+  Schedule s(3'000, Arrival::uniform, 1, 0);  // 333333.33 ns
   const auto t = draw(s, 300'001);
   EXPECT_NEAR(static_cast<double>(t.back()), 100e9, 1.0);
   EXPECT_NEAR(mean_rate(t), 3'000, 0.02 * 3'000);
@@ -35,14 +35,14 @@ TEST(ArrivalScheduleTest, UniformRateDoesNotDriftWithNonIntegerPeriods) {
 
 TEST(ArrivalScheduleTest, PoissonMeanRateIsWithinTwoPercent) {
   for (const std::uint64_t seed : {1u, 2u, 3u, 42u}) {
-    Schedule s(20'000, Arrival::kPoisson, seed, 0);
+    Schedule s(20'000, Arrival::poisson, seed, 0);
     const auto t = draw(s, 200'000);
     EXPECT_NEAR(mean_rate(t), 20'000, 0.02 * 20'000) << seed;
   }
 }
 
 TEST(ArrivalScheduleTest, PoissonGapsAreExponential) {
-  Schedule s(1'000, Arrival::kPoisson, 9, 0);
+  Schedule s(1'000, Arrival::poisson, 9, 0);
   const auto t = draw(s, 200'001);
   double sum = 0;
   double sum2 = 0;
@@ -62,16 +62,16 @@ TEST(ArrivalScheduleTest, PoissonGapsAreExponential) {
 }
 
 TEST(ArrivalScheduleTest, SameSeedGivesTheSameSchedule) {
-  Schedule a(5'000, Arrival::kPoisson, 77, 0);
-  Schedule b(5'000, Arrival::kPoisson, 77, 0);
-  Schedule c(5'000, Arrival::kPoisson, 78, 0);
+  Schedule a(5'000, Arrival::poisson, 77, 0);
+  Schedule b(5'000, Arrival::poisson, 77, 0);
+  Schedule c(5'000, Arrival::poisson, 78, 0);
   EXPECT_EQ(draw(a, 1000), draw(b, 1000));
-  Schedule a2(5'000, Arrival::kPoisson, 77, 0);
+  Schedule a2(5'000, Arrival::poisson, 77, 0);
   EXPECT_NE(draw(a2, 1000), draw(c, 1000));
 }
 
 TEST(ArrivalScheduleTest, PhaseShiftsTheUniformStart) {
-  Schedule s(1'000, Arrival::kUniform, 1, 100, 0.5);
+  Schedule s(1'000, Arrival::uniform, 1, 100, 0.5);
   EXPECT_EQ(s.next(), 100 + 500'000);
   EXPECT_EQ(s.next(), 100 + 1'500'000);
 }
@@ -79,8 +79,8 @@ TEST(ArrivalScheduleTest, PhaseShiftsTheUniformStart) {
 TEST(ArrivalScheduleTest, RemainingCountsTheUniformArrivalsOfAWindowExactly) {
   for (const double phase : {0.0, 0.25, 0.5}) {
     SCOPED_TRACE(phase);
-    Schedule counted(3'000, Arrival::kUniform, 1, 1'000, phase);
-    Schedule drawn(3'000, Arrival::kUniform, 1, 1'000, phase);
+    Schedule counted(3'000, Arrival::uniform, 1, 1'000, phase);
+    Schedule drawn(3'000, Arrival::uniform, 1, 1'000, phase);
     // After 10 arrivals, count those in [1 ms, 2 s) without drawing them, and by drawing them.
     draw(counted, 10);
     const auto last = draw(drawn, 10).back();
@@ -90,7 +90,7 @@ TEST(ArrivalScheduleTest, RemainingCountsTheUniformArrivalsOfAWindowExactly) {
     }
     EXPECT_EQ(counted.remaining(1'000'000, 2'000'000'000), expected);
   }
-  Schedule s(1'000, Arrival::kUniform, 1, 0);
+  Schedule s(1'000, Arrival::uniform, 1, 0);
   s.next();
   EXPECT_EQ(s.remaining(0, 0), 0u);
   EXPECT_EQ(s.remaining(5'000'000, 1'000'000), 0u);
@@ -100,7 +100,7 @@ TEST(ArrivalScheduleTest, RemainingDrawsPoissonCountsOfTheRightMean) {
   // 100 windows of 1 s at 1000/s: the counts average 1000, with a standard deviation of ~32.
   double sum = 0;
   for (std::uint64_t seed = 1; seed <= 100; ++seed) {
-    Schedule s(1'000, Arrival::kPoisson, seed, 0);
+    Schedule s(1'000, Arrival::poisson, seed, 0);
     s.next();
     sum += static_cast<double>(s.remaining(0, 1'000'000'000));
   }

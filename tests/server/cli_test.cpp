@@ -84,7 +84,7 @@ TEST(CommandLineTest, ParsesEveryOption) {
                              "--max-message",
                              "64KiB",
                              "--idle-timeout",
-                             "2",
+                             "2s",
                              "--duration",
                              "1.5s",
                              "--stats",
@@ -108,16 +108,61 @@ TEST(CommandLineTest, ParsesEveryOption) {
   EXPECT_EQ(c.handler_bytecodes, 0u);
   EXPECT_EQ(c.max_connections, 10u);
   EXPECT_EQ(c.max_message, 65536u);
-  EXPECT_EQ(c.io.idle_timeout, 2s);  // a bare number is seconds
+  EXPECT_EQ(c.io.idle_timeout, 2s);
   EXPECT_EQ(c.duration, 1500ms);
   EXPECT_EQ(c.stats_path, "out.json");
   EXPECT_EQ(c.log_level, "debug");
 }
 
-TEST(CommandLineTest, BareSwitchIntervalIsSecondsLikeSetSwitchInterval) {
-  const auto parsed = parse({"--switch-interval", "0.005"});
+TEST(CommandLineTest, ADurationNeedsAUnitAndABareNumberIsRefusedOnOneLine) {
+  for (const auto* option : {"--switch-interval", "--idle-timeout", "--duration", "--trace-after",
+                             "--trace-for", "--timeslice", "--rr-interval", "--steal-poll"}) {
+    const auto parsed = parse({option, "30"});
+    EXPECT_EQ(parsed.command.exit_code, kExitBadInput) << option;
+    EXPECT_FALSE(parsed.command.config.has_value()) << option;
+    EXPECT_EQ(parsed.err.find('\n'), parsed.err.size() - 1) << parsed.err;
+    EXPECT_EQ(parsed.err.rfind("convoy-server: error: ", 0), 0u) << parsed.err;
+    EXPECT_NE(parsed.err.find(option), std::string::npos) << parsed.err;
+    EXPECT_NE(parsed.err.find("'30' is not a duration (it needs a unit: 30s, 30ms, 30us"),
+              std::string::npos)
+        << parsed.err;
+  }
+  const auto path = write_temp("bare.toml", "idle-timeout = 30\n");
+  const auto from_file = parse({"--config", path});
+  EXPECT_EQ(from_file.command.exit_code, kExitBadInput);
+  EXPECT_NE(from_file.err.find("it needs a unit"), std::string::npos) << from_file.err;
+  EXPECT_EQ(from_file.err.find('\n'), from_file.err.size() - 1) << from_file.err;
+}
+
+TEST(CommandLineTest, ABareZeroAndEveryUnitAreDurations) {
+  const auto zero =
+      parse({"--idle-timeout", "0", "--duration", "0", "--trace-after", "0", "--trace-for", "0.0"});
+  ASSERT_TRUE(zero.command.config.has_value()) << zero.err;
+  EXPECT_EQ(zero.command.config->io.idle_timeout, 0s);
+  EXPECT_EQ(zero.command.config->duration, 0s);
+  EXPECT_EQ(zero.command.config->trace.after, 0s);
+  EXPECT_EQ(zero.command.config->trace.span, 0s);
+  const auto units = parse({"--idle-timeout", "1m", "--duration", "1.5s", "--trace-after", "250ms",
+                            "--trace-for", "750us", "--switch-interval", "5000000ns"});
+  ASSERT_TRUE(units.command.config.has_value()) << units.err;
+  const auto& c = *units.command.config;
+  EXPECT_EQ(c.io.idle_timeout, 60s);
+  EXPECT_EQ(c.duration, 1500ms);
+  EXPECT_EQ(c.trace.after, 250ms);
+  EXPECT_EQ(c.trace.span, 750us);
+  EXPECT_EQ(c.interpreter.lock.of<gilcore::Py3Gil>().switch_interval, 5ms);
+}
+
+TEST(CommandLineTest, BytecodeNsIsAPlainNumberOfNanosecondsAsItsNameSays) {
+  const auto parsed = parse({"--bytecode-ns", "2.5"});
   ASSERT_TRUE(parsed.command.config.has_value()) << parsed.err;
-  EXPECT_EQ(parsed.command.config->interpreter.lock.of<gilcore::Py3Gil>().switch_interval, 5ms);
+  EXPECT_EQ(parsed.command.config->interpreter.bytecode_cost, 3ns);
+  for (const auto* bad : {"1.5us", "40ns", "-3", "1e3"}) {
+    const auto refused = parse({"--bytecode-ns", bad});
+    EXPECT_EQ(refused.command.exit_code, kExitBadInput) << bad;
+    EXPECT_NE(refused.err.find("is not a number of nanoseconds"), std::string::npos) << refused.err;
+    EXPECT_EQ(refused.err.find('\n'), refused.err.size() - 1) << refused.err;
+  }
 }
 
 TEST(CommandLineTest, ReadsAConfigFileAndLetsTheCommandLineOverrideIt) {
@@ -169,14 +214,14 @@ TEST(CommandLineTest, BadValuesGiveOneErrorLineAndExitCodeTwo) {
 }
 
 TEST(CommandLineTest, TraceOptionsSetTheTimeline) {
-  const auto parsed = parse({"--trace", "t.json", "--trace-buffer", "1000", "--trace-after", "0.5",
+  const auto parsed = parse({"--trace", "t.json", "--trace-buffer", "1000", "--trace-after", "0.5s",
                              "--trace-for", "50ms"});
   ASSERT_TRUE(parsed.command.config.has_value()) << parsed.err;
   const auto& t = parsed.command.config->trace;
   EXPECT_TRUE(t.enabled());
   EXPECT_EQ(t.path, "t.json");
   EXPECT_EQ(t.buffer, 1000u);
-  EXPECT_EQ(t.after, 500ms);  // a bare number is seconds, like --duration
+  EXPECT_EQ(t.after, 500ms);
   EXPECT_EQ(t.span, 50ms);
   const auto off = parse({});
   ASSERT_TRUE(off.command.config.has_value());
@@ -254,7 +299,7 @@ TEST(CommandLineTest, PolicyIsANameNotAnIndex) {
 TEST(CommandLineTest, PrintConfigRoundTripsThroughAConfigFile) {
   const auto first =
       parse({"--policy", "none", "--io-release", "when-blocking", "--duration", "90s", "--stats",
-             "it's.json", "--bytecode-ns", "1.5us", "--print-config"});
+             "it's.json", "--bytecode-ns", "1500", "--print-config"});
   ASSERT_EQ(first.command.exit_code, kExitOk) << first.err;
   EXPECT_FALSE(first.command.config.has_value());
   const auto path = write_temp("roundtrip.toml", first.out);

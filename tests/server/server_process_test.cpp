@@ -406,7 +406,7 @@ TEST(ServerProcessTest, WhenBlockingReleasesHalfAsOftenAsAlways) {
 
 TEST(ServerProcessTest, PrintedConfigurationLoadsBackUnchanged) {
   const auto first = run_server_to_completion(
-      {"--policy", "py2", "--check-interval", "50", "--switch-interval", "0.001", "--idle-timeout",
+      {"--policy", "py2", "--check-interval", "50", "--switch-interval", "0.001s", "--idle-timeout",
        "1500ms", "--max-message", "64KiB", "--timeout-socket", "--print-config"});
   ASSERT_EQ(first.exit_code, 0) << first.err;
   EXPECT_NE(first.out.find("\nswitch-interval=\"1ms\"\n"), std::string::npos) << first.out;

@@ -56,7 +56,7 @@ TEST(ServerShutdownTimingTest, LongHandlerWorkStopsPromptly) {
 TEST(ServerShutdownTimingTest, LongBytecodesOnManyUnlockedThreadsStopPromptly) {
   // Without a lock all fib threads run at once; with 100 ms bytecodes each one would finish its
   // current bytecode first: 64 x 100 ms of CPU on a 2-core machine.
-  ServerProcess server({"--policy", "none", "--cpu-threads", "64", "--bytecode-ns", "100ms",
+  ServerProcess server({"--policy", "none", "--cpu-threads", "64", "--bytecode-ns", "100000000",
                         "--bytecodes-per-call", "1000"});
   std::this_thread::sleep_for(300ms);
   EXPECT_LT(time_to_stop(server), kPromptly);

@@ -183,7 +183,7 @@ TEST(TimelineProcessTest, WindowClipsEveryEvent) {
   const auto trace_path = scratch_path("window.json");
   const auto stats_path = scratch_path("stats.json");
   ServerProcess server({"--cpu-threads", "1", "--trace", trace_path, "--stats", stats_path,
-                        "--trace-after", "100ms", "--trace-for", "0.1"});
+                        "--trace-after", "100ms", "--trace-for", "0.1s"});
   std::this_thread::sleep_for(400ms);
   stop_and_read_stats(server, stats_path);
   const Timeline t(trace_path);

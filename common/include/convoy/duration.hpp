@@ -13,11 +13,10 @@ namespace convoy {
 /// Returns nullopt for anything else: a bare number, a sign, an exponent, another unit, overflow.
 std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text);
 
-/// The same syntax, except that a bare number is also taken, as `bare_unit_ns` nanoseconds
-/// each. For the options that read a bare number before the syntax was one (convoy-server's
-/// --idle-timeout and --duration in seconds, --bytecode-ns in nanoseconds, the lock knobs); new
-/// options use parse_duration(text).
-std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text, double bare_unit_ns);
+/// Why `text` is not a duration, on one line, for an option's error message: "'30' is not a
+/// duration (it needs a unit: 30s, 30ms, 30us; only 0 goes without one)" for a bare number, "'x'
+/// is not a duration (a number and a unit: 500us, 2ms, 10s)" otherwise. Long texts are cut.
+std::string duration_error(std::string_view text);
 
 /// The shortest exact-ish rendering with a unit: 5000000 ns -> "5ms", 1500 ns -> "1.5us".
 std::string format_duration(std::chrono::nanoseconds d);

@@ -80,8 +80,7 @@ class BfsGil final {
   static constexpr std::tuple kKnobs{
       Knob<Config, std::chrono::nanoseconds>{
           "rr-interval",
-          "the time slice a thread runs before it yields to a waiter (10ms; a bare number is "
-          "seconds)",
+          "the time slice a thread runs before it yields to a waiter (10ms)",
           &Config::rr_interval,
           {std::chrono::microseconds(10), std::chrono::hours(1)}},
       Knob<Config, int>{"deadline-factor",

@@ -62,8 +62,8 @@ class PriorityGil final {
   static constexpr std::tuple kKnobs{
       Knob<Config, std::chrono::nanoseconds>{
           "switch-interval",
-          "how long a waiter waits before it asks the holder to drop (5ms, 500us; a bare number "
-          "is seconds, as sys.setswitchinterval)",
+          "how long a waiter waits before it asks the holder to drop (5ms, 500us; "
+          "sys.setswitchinterval(0.005) is 5ms)",
           &Config::switch_interval,
           {std::chrono::microseconds(1), std::chrono::hours(1)}},
       Knob<Config, bool>{

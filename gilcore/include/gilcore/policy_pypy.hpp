@@ -77,7 +77,7 @@ class PyPyGil final {
       Knob<Config, std::chrono::nanoseconds>{
           "steal-poll",
           "how long the stealer waits on mutex_gil before it looks at the fast word again "
-          "(100us; a bare number is seconds)",
+          "(100us)",
           &Config::steal_poll,
           {std::chrono::microseconds(1), std::chrono::seconds(1)}}};
   /// Indices into kCounters.

@@ -88,24 +88,21 @@ class RubyGvl final {
   static constexpr std::tuple kKnobs{
       Knob<Config, std::chrono::nanoseconds>{
           "timeslice",
-          "the quantum a thread runs before it yields to a waiter (100ms; a bare number is "
-          "milliseconds, as RUBY_THREAD_TIMESLICE)",
+          "the quantum a thread runs before it yields to a waiter (100ms; "
+          "RUBY_THREAD_TIMESLICE=100 is 100ms)",
           &Config::timeslice,
-          {std::chrono::milliseconds(1), std::chrono::hours(1)},
-          1e6},
+          {std::chrono::milliseconds(1), std::chrono::hours(1)}},
       Knob<Config, std::chrono::nanoseconds>{
           "timer-tick",
           "the timer's period while threads wait, and the time a tick charges to the holder "
           "(10ms; gvl-timer thread only)",
           &Config::timer_tick,
-          {std::chrono::microseconds(100), std::chrono::seconds(10)},
-          1e6},
+          {std::chrono::microseconds(100), std::chrono::seconds(10)}},
       Knob<Config, Timer>{"gvl-timer",
                           "who raises the timer interrupt: thread (Ruby 3.3+, a timer thread) or "
                           "waiter (Ruby 2.6-3.2, a designated waiter's timed wait of a quantum)",
                           &Config::gvl_timer,
                           {},
-                          1e9,
                           kTimerChoices}};
   /// Indices into kCounters.
   enum OwnCounter : std::size_t { kTimerInterrupts, kQuantumExpiries };

@@ -57,9 +57,7 @@ struct Knob {
   std::string_view option;  ///< long option without "--", TOML key: "switch-interval"
   std::string_view help;    ///< what it does, without the policy names (they are added)
   T Config::*field;
-  Limits<T> limits{};  ///< ignored for bool and enums
-  /// Durations: the unit of a bare number, in ns (1e9: seconds, as sys.setswitchinterval).
-  double bare_unit_ns = 1e9;
+  Limits<T> limits{};  ///< ignored for bool and enums; durations take convoy's one syntax
   /// Enums: the name of each value, in order.
   std::span<const std::string_view> choices{};
 

@@ -8,7 +8,7 @@
 #include <chrono>
 #include <ctime>
 
-#include "gilcore/thread_state.hpp"
+#include "gilcore/die.hpp"
 
 namespace gilcore::posix {
 

@@ -8,14 +8,11 @@
 
 #include "convoy/histogram.hpp"
 #include "gilcore/clock.hpp"
+#include "gilcore/die.hpp"
 #include "gilcore/stats.hpp"
 #include "gilcore/trace.hpp"
 
 namespace gilcore {
-
-/// Prints "gilcore: bug: <what>" to stderr and aborts. A broken lock invariant is a bug in the
-/// caller, never an input error.
-[[noreturn]] void die(const char* what) noexcept;
 
 /// Why a thread lets go of the lock; the timeline shows it. Policies pass it to note_releasing().
 enum class Release : std::uint8_t {
@@ -29,7 +26,11 @@ enum class Release : std::uint8_t {
 /// read while they change.
 class ThreadState {
  public:
-  ThreadState(Role role, std::uint32_t id) noexcept : role_(role), id_(id) {}
+  ThreadState(Role role, std::uint32_t id) noexcept : role_(role), id_(id) {
+    // The clock is calibrated here at the latest, so that no lock operation is the first to read
+    // it (the calibration sleeps, and a fast path must make no system call).
+    static_cast<void>(Clock::uses_tsc());
+  }
   ~ThreadState() {
     if (destroy_policy_data_ != nullptr) destroy_policy_data_(policy_slot_);
   }

@@ -12,7 +12,7 @@
 
 namespace convoy::client {
 
-enum class Mode { kClosed, kOpen };
+enum class Mode { closed, open };
 
 /// The effective, validated settings of one run (command line over config file over defaults).
 struct Config {
@@ -21,10 +21,10 @@ struct Config {
   unsigned connections = 1;
   unsigned threads = 1;
   std::vector<int> cpus;  ///< worker thread k runs on cpus[k % size]; empty: not pinned
-  Mode mode = Mode::kClosed;
+  Mode mode = Mode::closed;
   std::chrono::nanoseconds think{0};  ///< closed loop: pause between a reply and the next request
   double rate = 0;                    ///< open loop: requests per second, all connections together
-  Arrival arrival = Arrival::kUniform;
+  Arrival arrival = Arrival::uniform;
   /// open loop: requests written and not yet answered per connection; past it the client waits
   /// for replies, so its memory stays bounded whatever the server does
   unsigned max_in_flight = 1000;

@@ -18,18 +18,18 @@ struct Pending {
 
 /// What an echo is, given the requests its connection has outstanding.
 enum class EchoVerdict {
-  kVerified,     ///< byte for byte the echo of the oldest outstanding request
-  kReordered,    ///< intact, the echo of another outstanding request
-  kDuplicate,    ///< intact, the echo of a request already answered
-  kCorrupt,      ///< not what the oldest outstanding request sent (which it is taken to answer)
-  kUnsolicited,  ///< nothing was outstanding, and it is no intact echo of an earlier request
+  verified,     ///< byte for byte the echo of the oldest outstanding request
+  reordered,    ///< intact, the echo of another outstanding request
+  duplicate,    ///< intact, the echo of a request already answered
+  corrupt,      ///< not what the oldest outstanding request sent (which it is taken to answer)
+  unsolicited,  ///< nothing was outstanding, and it is no intact echo of an earlier request
 };
 
 struct EchoClass {
-  EchoVerdict verdict = EchoVerdict::kCorrupt;
-  /// kVerified, kReordered: the outstanding request it answers (0: the oldest).
+  EchoVerdict verdict = EchoVerdict::corrupt;
+  /// verified, reordered: the outstanding request it answers (0: the oldest).
   std::size_t index = 0;
-  /// kCorrupt, kUnsolicited: where it differed from what was expected, for the first-corruption
+  /// corrupt, unsolicited: where it differed from what was expected, for the first-corruption
   /// report.
   std::string corruption;
 };

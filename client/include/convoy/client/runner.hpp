@@ -47,29 +47,29 @@ inline constexpr std::array<ErrorCounter, 7> kErrorCounters{{
     {"abandoned", "abandoned at stop", &ErrorCounts::abandoned, false},
 }};
 
-/// What ended a run early (JSON error_kind). kNone: nothing did.
+/// What ended a run early (JSON error_kind). none: nothing did.
 enum class ErrorKind {
-  kNone,
-  kResolve,      ///< the host name did not resolve
-  kConnect,      ///< a connection could not be made within --connect-timeout
-  kClosed,       ///< the server closed a connection
-  kReset,        ///< the server reset a connection
-  kIo,           ///< another read or write error
-  kTimeout,      ///< no echo within --timeout
-  kInterrupted,  ///< SIGINT, SIGTERM or SIGHUP
-  kSetup,        ///< a client thread could not be pinned to its --cpus CPU
-  kInternal,     ///< a client thread failed
+  none,
+  resolve,      ///< the host name did not resolve
+  connect,      ///< a connection could not be made within --connect-timeout
+  closed,       ///< the server closed a connection
+  reset,        ///< the server reset a connection
+  io,           ///< another read or write error
+  timeout,      ///< no echo within --timeout
+  interrupted,  ///< SIGINT, SIGTERM or SIGHUP
+  setup,        ///< a client thread could not be pinned to its --cpus CPU
+  internal,     ///< a client thread failed
 };
 
-/// The JSON and log name of a kind: "resolve", "connect", ...; "" for kNone.
+/// The JSON and log name of a kind: "resolve", "connect", ...; "" for none.
 const char* to_string(ErrorKind kind);
 
 /// Everything one run measured; histograms in nanoseconds.
 struct RunResult {
-  bool connected = false;                   ///< false: nothing was sent (see error)
-  std::string error;                        ///< the first fatal error, named; empty if none
-  ErrorKind error_kind = ErrorKind::kNone;  ///< what that error was
-  std::string first_corruption;             ///< where the first corrupted echo differed
+  bool connected = false;                  ///< false: nothing was sent (see error)
+  std::string error;                       ///< the first fatal error, in words; empty if none
+  ErrorKind error_kind = ErrorKind::none;  ///< its kind, one of ErrorKind (none if no error)
+  std::string first_corruption;            ///< where the first corrupted echo differed
 
   /// Closed loop: round trip from the send. Open loop: from the intended send time (coordinated
   /// omission corrected).
@@ -110,7 +110,7 @@ struct Progress {
 /// Connects, runs the load described by `config` and returns what was measured. Blocks until the
 /// run ends: duration or count reached, a fatal error, or `*interrupt` turning true. Calls
 /// `progress` from the calling thread about four times a second if it is set. Never throws for
-/// network errors: they end up in RunResult::error.
+/// network errors: they end up in RunResult::error and error_kind.
 RunResult run_load(const Config& config, const std::function<void(const Progress&)>& progress = {},
                    const std::atomic<bool>* interrupt = nullptr);
 

@@ -5,7 +5,7 @@
 
 namespace convoy::client {
 
-enum class Arrival { kUniform, kPoisson };
+enum class Arrival { uniform, poisson };
 
 /// The open-loop arrival schedule of one sender: the intended send times, in steady_clock
 /// nanoseconds, of requests at `rate` per second. Uniform arrivals are exactly 1/rate apart

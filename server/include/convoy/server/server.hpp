@@ -100,6 +100,12 @@ class Server {
 
   template <class Thread>
   void accept_loop(Thread& t);
+  /// Waits in a blocking region for the listening socket or the wake-up; true: a peer is waiting.
+  template <class Thread>
+  bool wait_for_listener(Thread& t, int timeout_ms);
+  /// Accepts one peer and starts its connection; pauses when out of descriptors or memory.
+  template <class Thread>
+  void accept_one(Thread& t);
   void run_event_loop();
   void start_connection(int fd, const std::string& peer);
   void connection_main(std::uint64_t id, int fd, std::string peer);

@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include "gilcore/check_interval.hpp"
 #include "gilcore/clock.hpp"
 #include "gilcore/policy_traits.hpp"
 #include "gilcore/posix.hpp"
@@ -45,20 +46,13 @@ namespace gilcore {
 ///   N fib threads in the queue that is up to N check intervals.
 class FifoGil final {
  public:
-  struct Config {
-    /// Ticks between two looks at the queue (the 2.7 check interval).
-    int check_interval = 100;
-  };
+  using Config = CheckIntervalConfig;
   static constexpr PolicyInfo kInfo{
       "fifo",
       "round-robin GIL: waiters queue in arrival order, release hands the lock to the first",
       "Kristjan Valur Jonsson's round-robin GIL for CPython 2.7 (bpo-8299: a GIL lock type "
       "without barging; 2.7's Python/ceval.c ticker)"};
-  static constexpr std::tuple kKnobs{
-      Knob<Config, int>{"check-interval",
-                        "ticks between two periodic releases (sys.setcheckinterval)",
-                        &Config::check_interval,
-                        {1, 1'000'000'000}}};
+  static constexpr auto kKnobs = kCheckIntervalKnobs;
   static constexpr std::array kCounters{
       CounterInfo{"idle_checks", "the ticker ran out with nobody waiting: no yield"},
       CounterInfo{"queued", "a thread joined the queue (it found the lock taken)"},

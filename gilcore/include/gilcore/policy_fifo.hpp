@@ -7,6 +7,7 @@
 #include "gilcore/policy_traits.hpp"
 #include "gilcore/posix.hpp"
 #include "gilcore/thread_state.hpp"
+#include "gilcore/wait_queue.hpp"
 
 namespace gilcore {
 
@@ -25,9 +26,9 @@ namespace gilcore {
 /// State, and who touches it:
 /// - `owner_`: the thread the lock belongs to, or nobody. Written under `mutex_`, by the taker
 ///   when the lock is free and by the releaser when it hands it over.
-/// - the queue (`head_`, `tail_`, and a link in each waiter's per-thread data): threads waiting,
+/// - the queue (`queue_`, linked through each waiter's per-thread data): threads waiting,
 ///   in arrival order. Under `mutex_`. Only the releaser removes the head.
-/// - `waiting_`: the queue's length, written under `mutex_`; the holder reads it (relaxed)
+/// - the queue's length, written under `mutex_`; the holder reads it (relaxed)
 ///   when its ticker runs out, to tell whether anybody waits.
 /// - `ticker_`: one ticker shared by all threads, as 2.7's _Py_Ticker; touched by the holder only.
 /// - per thread: the FifoWaiter in its ThreadState's policy slot (a condition variable, the
@@ -79,7 +80,7 @@ class FifoGil final {
 
   int check_interval() const noexcept { return check_interval_; }
   /// Threads in the queue; any thread (tests).
-  int waiting() const noexcept { return waiting_.load(std::memory_order_relaxed); }
+  int waiting() const noexcept { return queue_.size(); }
 
  private:
   struct Waiter;
@@ -91,9 +92,7 @@ class FifoGil final {
   posix::Mutex mutex_;
   const ThreadState* owner_ = nullptr;        // guarded by mutex_
   const ThreadState* last_holder_ = nullptr;  // guarded by mutex_
-  Waiter* head_ = nullptr;                    // guarded by mutex_
-  Waiter* tail_ = nullptr;                    // guarded by mutex_
-  std::atomic<int> waiting_{0};
+  WaitQueue<Waiter> queue_;                   // guarded by mutex_
 };
 
 }  // namespace gilcore

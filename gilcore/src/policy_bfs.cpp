@@ -36,28 +36,9 @@ std::uint64_t BfsGil::ran_ns(const Task& task) const noexcept {
                                  static_cast<std::uint64_t>(rr_ns_));
 }
 
-void BfsGil::enqueue(Task& task) noexcept {
-  task.next = nullptr;
-  task.prev = tail_;
-  if (tail_ != nullptr) {
-    tail_->next = &task;
-  } else {
-    head_ = &task;
-  }
-  tail_ = &task;
-  waiting_.store(waiting_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-}
-
-void BfsGil::dequeue(Task& task) noexcept {
-  (task.prev != nullptr ? task.prev->next : head_) = task.next;
-  (task.next != nullptr ? task.next->prev : tail_) = task.prev;
-  task.prev = task.next = nullptr;
-  waiting_.store(waiting_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-}
-
 // The earliest deadline in the queue, or the first waiter met whose deadline has passed.
 BfsGil::Task* BfsGil::find_task(ThreadState& t) noexcept {
-  Task* best = head_;
+  Task* best = queue_.front();
   if (best == nullptr) return nullptr;
   for (Task* x = best->next; x != nullptr && best->deadline_ns > python_time_ns_; x = x->next) {
     if (x->deadline_ns < best->deadline_ns) best = x;
@@ -98,12 +79,11 @@ void BfsGil::acquire(ThreadState& t) noexcept {
       } else {
         flags_.fetch_or(kCheckDepleted, std::memory_order_relaxed);
       }
-      enqueue(me);
+      queue_.push_back(me);
       while (running_.load(std::memory_order_relaxed) != &me) {
         // Timed, against a holder in a long tick; longer with more waiters (_bfs_timed_wait).
         const auto timeout = std::chrono::nanoseconds(static_cast<std::int64_t>(
-            static_cast<double>(waiting_.load(std::memory_order_relaxed)) *
-            static_cast<double>(rr_ns_) * 0.55));
+            static_cast<double>(queue_.size()) * static_cast<double>(rr_ns_) * 0.55));
         if (!me.cond.wait_until(mutex_, posix::deadline_after(timeout))) {
           flags_.fetch_or(kCheckDepleted, std::memory_order_relaxed);
           counters.bump_own(kWaitTimeouts);
@@ -121,7 +101,7 @@ void BfsGil::acquire(ThreadState& t) noexcept {
           mutex_.lock();
         }
       }
-      dequeue(me);
+      queue_.remove(me);
     }
   }
 

@@ -7,7 +7,8 @@ struct FifoGil::Waiter {
   explicit Waiter(ThreadState& t) noexcept : self(&t) {}
   ThreadState* self;
   posix::Cond cond;        // signalled by the releaser that chose this thread
-  Waiter* next = nullptr;  // guarded by mutex_
+  Waiter* prev = nullptr;  // queue links, guarded by mutex_
+  Waiter* next = nullptr;  //
   bool granted = false;    // guarded by mutex_: the lock is ours
 };
 
@@ -29,14 +30,7 @@ void FifoGil::acquire(ThreadState& t) noexcept {
   const std::uint64_t asked_at = Clock::now();
   auto& w = t.has_policy_data() ? t.policy_data<Waiter>() : t.emplace_policy_data<Waiter>(t);
   w.granted = false;
-  w.next = nullptr;
-  if (tail_ != nullptr) {
-    tail_->next = &w;
-  } else {
-    head_ = &w;
-  }
-  tail_ = &w;
-  waiting_.store(waiting_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  queue_.push_back(w);
   t.counters().bump_own(kQueued);
   while (!w.granted) w.cond.wait(mutex_);
 
@@ -50,15 +44,12 @@ void FifoGil::release(ThreadState& t, Release why) noexcept {
   t.note_releasing(why);
   mutex_.lock();
   if (owner_ != &t) die("release() of a fifo lock by a thread that does not own it");
-  Waiter* next = head_;
+  Waiter* next = queue_.pop_front();
   if (next == nullptr) {
     owner_ = nullptr;
     mutex_.unlock();
     return;
   }
-  head_ = next->next;
-  if (head_ == nullptr) tail_ = nullptr;
-  waiting_.store(waiting_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
   // The lock belongs to the first waiter from now on: nobody can take it in between.
   owner_ = next->self;
   next->granted = true;
@@ -69,7 +60,7 @@ void FifoGil::release(ThreadState& t, Release why) noexcept {
 
 void FifoGil::tick_over(ThreadState& t) noexcept {
   ticker_ = check_interval_;
-  if (waiting_.load(std::memory_order_relaxed) == 0) {
+  if (queue_.size() == 0) {
     t.counters().bump_own(kIdleChecks);
     return;
   }

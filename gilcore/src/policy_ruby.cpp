@@ -32,7 +32,7 @@ RubyGvl::~RubyGvl() {
 
 int RubyGvl::queued() noexcept {
   mutex_.lock();
-  const int n = queued_;
+  const int n = queue_.size();
   mutex_.unlock();
   return n;
 }
@@ -42,32 +42,9 @@ RubyGvl::Waiter& RubyGvl::waiter_of(ThreadState& t) noexcept {
 }
 
 void RubyGvl::enqueue(Waiter& w) noexcept {
-  w.prev = tail_;
-  w.next = nullptr;
-  if (tail_ != nullptr) {
-    tail_->next = &w;
-  } else {
-    head_ = &w;
-  }
-  tail_ = &w;
-  ++queued_;
+  queue_.push_back(w);
   // The queue was empty: the timer starts ticking.
-  if (queued_ == 1 && timer_kind_ == Timer::thread) timer_cond_.signal();
-}
-
-void RubyGvl::unlink(Waiter& w) noexcept {
-  if (w.prev != nullptr) {
-    w.prev->next = w.next;
-  } else {
-    head_ = w.next;
-  }
-  if (w.next != nullptr) {
-    w.next->prev = w.prev;
-  } else {
-    tail_ = w.prev;
-  }
-  w.prev = w.next = nullptr;
-  --queued_;
+  if (queue_.size() == 1 && timer_kind_ == Timer::thread) timer_cond_.signal();
 }
 
 void RubyGvl::acquire(ThreadState& t) noexcept {
@@ -108,7 +85,7 @@ bool RubyGvl::acquire_locked(ThreadState& t) noexcept {
         w.cond.wait(mutex_);
       }
     } while (running_ != nullptr);
-    unlink(w);
+    queue_.remove(w);
     if (need_yield_) {
       need_yield_ = false;
       switch_cond_.signal();
@@ -118,7 +95,7 @@ bool RubyGvl::acquire_locked(ThreadState& t) noexcept {
   }
   running_ = &t;
   // Somebody must keep the time: the last waiter becomes the timer (designate_timer_thread).
-  if (timer_waiter_ == nullptr && tail_ != nullptr) tail_->cond.signal();
+  if (timer_waiter_ == nullptr && !queue_.empty()) queue_.back()->cond.signal();
   return contended;
 }
 
@@ -147,10 +124,10 @@ void RubyGvl::became_running(ThreadState& t, std::uint64_t asked_at, bool conten
 
 RubyGvl::Waiter* RubyGvl::let_go_locked(ThreadState& t) noexcept {
   if (running_ != &t) die("release() of the ruby lock by a thread that is not running");
-  Waiter* next = head_;
+  Waiter* next = queue_.front();
   if (timer_kind_ == Timer::thread && next != nullptr) {
     // thread_sched_wakeup_next_thread: the head becomes the running thread before it wakes.
-    unlink(*next);
+    queue_.remove(*next);
     running_ = next->state;
     t.note_handoff(*next->state);  // under mutex_: the waiter cannot run (and leave) yet
   } else {
@@ -185,7 +162,7 @@ void RubyGvl::yield(ThreadState& t) noexcept {
   bool contended = true;
   if (timer_kind_ == Timer::thread) {
     // thread_sched_yield: nothing to do when nobody is ready.
-    if (head_ == nullptr) {
+    if (queue_.empty()) {
       mutex_.unlock();
       return;
     }
@@ -229,12 +206,12 @@ void RubyGvl::yield(ThreadState& t) noexcept {
 void RubyGvl::timer_loop() noexcept {
   mutex_.lock();
   while (!stop_) {
-    if (head_ == nullptr) {
+    if (queue_.empty()) {
       timer_cond_.wait(mutex_);
       continue;
     }
     const timespec deadline = posix::deadline_after(tick_);
-    if (!timer_cond_.wait_until(mutex_, deadline) && head_ != nullptr && running_ != nullptr) {
+    if (!timer_cond_.wait_until(mutex_, deadline) && !queue_.empty() && running_ != nullptr) {
       // The timer is no emulated thread: no drop request is noted for it.
       interrupt_.store(running_, std::memory_order_relaxed);
     }

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "gilcore/policy_fifo.hpp"
+#include "lock_threads.hpp"
 
 namespace gilcore {
 namespace {
@@ -16,21 +17,21 @@ using namespace std::chrono_literals;
 
 FifoGil::Config fifo(int check_interval) { return {.check_interval = check_interval}; }
 
+using testing::own;
+using Waiter = testing::WaiterThread<FifoGil>;
+
 void wait_for_queue(const FifoGil& gil, int n) {
-  while (gil.waiting() < n) std::this_thread::sleep_for(100us);
+  testing::wait_until([&] { return gil.waiting() >= n; });
 }
 
 TEST(FifoGilTest, UncontendedAcquireIsNotCountedAsContendedOrHandedOff) {
   FifoGil gil(fifo(100));
   ThreadState a(Role::io, 1);
-  gil.acquire(a);
-  gil.release(a);
-  gil.acquire(a);
-  gil.release(a);
+  testing::acquire_release(gil, a, 2);
   EXPECT_EQ(a.counters().get(Counter::acquisitions), 2u);
   EXPECT_EQ(a.counters().get(Counter::contended_acquisitions), 0u);
   EXPECT_EQ(a.counters().get(Counter::handoffs), 0u);
-  EXPECT_EQ(a.counters().load().own[FifoGil::kQueued], 0u);
+  EXPECT_EQ(own(a, FifoGil::kQueued), 0u);
 }
 
 TEST(FifoGilTest, HandOffOrderEqualsArrivalOrder) {
@@ -72,17 +73,12 @@ TEST(FifoGilTest, HandOffOrderEqualsArrivalOrder) {
 TEST(FifoGilTest, ReleaserCannotTakeTheLockBackBeforeTheWaiter) {
   FifoGil gil(fifo(100));
   ThreadState holder(Role::cpu, 1), waiter(Role::io, 2);
-  std::atomic<bool> waiter_held{false};
   gil.acquire(holder);
-  std::thread w([&] {
-    gil.acquire(waiter);
-    waiter_held = true;
-    gil.release(waiter);
-  });
+  Waiter w(gil, waiter);
   wait_for_queue(gil, 1);
   gil.release(holder);
   gil.acquire(holder);  // queues behind the waiter, whatever the scheduler does
-  EXPECT_TRUE(waiter_held.load());
+  EXPECT_TRUE(w.held());
   gil.release(holder);
   w.join();
   EXPECT_EQ(holder.counters().get(Counter::handoffs), 1u);
@@ -95,17 +91,12 @@ TEST(FifoGilTest, HolderYieldsAtItsCheckIntervalOnlyWhenSomebodyWaits) {
   gil.acquire(holder);
   for (int i = 0; i < 18; ++i) gil.check_point(holder);  // wraps at ticks 1, 7 and 13
   EXPECT_EQ(holder.counters().get(Counter::periodic_releases), 0u);
-  EXPECT_EQ(holder.counters().load().own[FifoGil::kIdleChecks], 3u);
+  EXPECT_EQ(own(holder, FifoGil::kIdleChecks), 3u);
 
-  std::atomic<bool> waiter_held{false};
-  std::thread w([&] {
-    gil.acquire(waiter);
-    waiter_held = true;
-    gil.release(waiter);
-  });
+  Waiter w(gil, waiter);
   wait_for_queue(gil, 1);
   int ticks = 0;
-  while (!waiter_held.load()) {
+  while (!w.held()) {
     gil.check_point(holder);
     ++ticks;
   }

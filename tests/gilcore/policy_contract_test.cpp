@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "gilcore/interpreter.hpp"
+#include "lock_threads.hpp"
 #include "policy_support.hpp"
 
 namespace gilcore {
@@ -38,8 +39,7 @@ constexpr int kRounds = 2000;
 
 TYPED_TEST(PolicyContractTest, AtMostOneHolderAndEveryThreadFinishes) {
   Interpreter interpreter(this->config());
-  std::atomic<int> inside{0};
-  std::atomic<int> max_inside{0};
+  testing::OverlapProbe probe;
   std::atomic<int> finished{0};
   std::atomic<std::uint64_t> regions{0};
   std::atomic<int> ready{0};
@@ -62,12 +62,7 @@ TYPED_TEST(PolicyContractTest, AtMostOneHolderAndEveryThreadFinishes) {
         for (int round = 0; round < kRounds; ++round) {
           // Between two check points only the holder runs (a check point may hand the lock
           // over, so the section must not contain one).
-          const int now = inside.fetch_add(1) + 1;
-          int seen = max_inside.load();
-          while (now > seen && !max_inside.compare_exchange_weak(seen, now)) {
-          }
-          Spinner::spin(50);
-          inside.fetch_sub(1);
+          probe.pass(50);
           t.bytecodes(6);
           if (round % 4 == i % 4) {
             t.allow_threads([] { std::this_thread::yield(); });
@@ -84,7 +79,7 @@ TYPED_TEST(PolicyContractTest, AtMostOneHolderAndEveryThreadFinishes) {
 
   EXPECT_EQ(finished.load(), kThreads);
   if constexpr (TypeParam::kExclusive) {
-    EXPECT_EQ(max_inside.load(), 1) << "two threads held the lock at once";
+    EXPECT_EQ(probe.max_inside(), 1) << "two threads held the lock at once";
   }
 
   const auto stats = interpreter.stats();

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "gilcore/policy_priority.hpp"
+#include "lock_threads.hpp"
 
 namespace gilcore {
 namespace {
@@ -15,16 +16,13 @@ PriorityGil::Config priority(std::chrono::nanoseconds interval) {
   return {.switch_interval = interval, .force_switching = true};
 }
 
-std::uint64_t own(ThreadState& t, std::size_t index) { return t.counters().load().own[index]; }
+using testing::own;
 
 // `waiter` takes the lock once on a thread of its own while `holder` holds it; the holder honours
 // the drop request at a check point, which makes it drop and take the lock back.
 void forced_round(PriorityGil& gil, ThreadState& holder, ThreadState& waiter) {
-  std::thread w([&] {
-    gil.acquire(waiter);
-    gil.release(waiter);
-  });
-  while (!gil.drop_requested()) std::this_thread::sleep_for(50us);
+  testing::WaiterThread w(gil, waiter);
+  testing::wait_until([&] { return gil.drop_requested(); });
   gil.check_point(holder);
   w.join();
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "gilcore/interpreter.hpp"
+#include "lock_threads.hpp"
 
 namespace gilcore {
 namespace {
@@ -18,10 +19,7 @@ Py3Gil::Config py3(std::chrono::nanoseconds interval, bool force = true) {
 TEST(Python3GilTest, UncontendedAcquireIsNotCountedAsContendedOrSwitched) {
   Py3Gil gil(py3(5ms));
   ThreadState a(Role::io, 1);
-  gil.acquire(a);
-  gil.release(a);
-  gil.acquire(a);
-  gil.release(a);
+  testing::acquire_release(gil, a, 2);
   EXPECT_EQ(a.counters().get(Counter::acquisitions), 2u);
   EXPECT_EQ(a.counters().get(Counter::contended_acquisitions), 0u);
   EXPECT_EQ(a.counters().get(Counter::holder_switches),
@@ -43,11 +41,8 @@ TEST(Python3GilTest, TakerConsumesThePendingDropRequest) {
   Py3Gil gil(py3(1ms));
   ThreadState holder(Role::cpu, 1), waiter(Role::io, 2);
   gil.acquire(holder);
-  std::thread w([&] {
-    gil.acquire(waiter);
-    gil.release(waiter);
-  });
-  while (!gil.drop_requested()) std::this_thread::sleep_for(100us);
+  testing::WaiterThread w(gil, waiter);
+  testing::wait_until([&] { return gil.drop_requested(); });
   gil.check_point(holder);  // honours it: drops, waits for the switch, takes it back
   EXPECT_FALSE(gil.drop_requested());
   EXPECT_EQ(holder.counters().get(Counter::forced_switches), 1u);

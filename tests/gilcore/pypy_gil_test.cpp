@@ -15,13 +15,14 @@
 #include <gtest/gtest.h>
 
 #include "gilcore/interpreter.hpp"
+#include "lock_threads.hpp"
 
 namespace gilcore {
 namespace {
 
 using namespace std::chrono_literals;
 
-std::uint64_t own(ThreadState& t, PyPyGil::OwnCounter c) { return t.counters().load().own[c]; }
+using testing::own;
 
 // Runs f in a child process that may make no system call but exit: a seccomp filter kills it
 // with SIGSYS at any other. (Strict mode would do, but it also disables rdtsc, which the lock's
@@ -89,13 +90,8 @@ TEST(PyPyGilTest, TheHolderYieldsEveryCheckIntervalTicksOnlyIfSomebodyWaits) {
   EXPECT_EQ(holder.counters().get(Counter::periodic_releases), 0u);
   EXPECT_EQ(own(holder, PyPyGil::kIdleYieldPoints), static_cast<std::uint64_t>(kAlone / kPeriod));
 
-  std::atomic<bool> waiter_held{false};
-  std::thread w([&] {
-    gil.acquire(waiter);
-    waiter_held = true;
-    gil.release(waiter);
-  });
-  while (!gil.has_stealer()) std::this_thread::sleep_for(100us);
+  testing::WaiterThread w(gil, waiter);
+  testing::wait_until([&] { return gil.has_stealer(); });
   // The countdown goes on from where it was: the yield comes at its end, not a period later.
   int calls = 0;
   while (holder.counters().get(Counter::periodic_releases) == 0 && calls < 10 * kPeriod) {
@@ -103,7 +99,7 @@ TEST(PyPyGilTest, TheHolderYieldsEveryCheckIntervalTicksOnlyIfSomebodyWaits) {
     ++calls;
   }
   EXPECT_EQ(calls, kPeriod - kAlone % kPeriod);
-  EXPECT_TRUE(waiter_held.load()) << "the yield came back before the waiter had the GIL";
+  EXPECT_TRUE(w.held()) << "the yield came back before the waiter had the GIL";
   EXPECT_EQ(holder.counters().get(Counter::handoffs), 1u);
   EXPECT_EQ(own(waiter, PyPyGil::kSteals), 0u) << "the waiter got it by the hand-off";
   EXPECT_EQ(own(holder, PyPyGil::kSteals), 1u) << "the holder got it back by a steal";

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "gilcore/interpreter.hpp"
+#include "lock_threads.hpp"
 
 namespace gilcore {
 namespace {
@@ -19,8 +20,10 @@ RubyGvl::Config ruby(RubyGvl::Timer timer) {
   return {.timeslice = 100ms, .timer_tick = 10ms, .gvl_timer = timer};
 }
 
+using Waiter = testing::WaiterThread<RubyGvl>;
+
 void wait_until_queued(RubyGvl& gil, int n) {
-  while (gil.queued() < n) std::this_thread::sleep_for(100us);
+  testing::wait_until([&] { return gil.queued() >= n; });
 }
 
 TEST(RubyGvlTest, UncontendedAcquireIsNeitherContendedNorHandedOff) {
@@ -79,18 +82,12 @@ TEST(RubyGvlTest, ReleaseHandsTheLockOverInArrivalOrder) {
 TEST(RubyGvlTest, AReleaserAskingAgainAtOnceQueuesBehindTheWaiter) {
   RubyGvl gil(ruby(RubyGvl::Timer::thread));
   ThreadState holder(Role::io, 1), waiter(Role::cpu, 2);
-  std::atomic<bool> waiter_held{false};
   gil.acquire(holder);
-  std::thread w([&] {
-    gil.acquire(waiter);
-    waiter_held = true;
-    std::this_thread::sleep_for(5ms);  // a releaser able to barge would have the lock by now
-    gil.release(waiter);
-  });
+  Waiter w(gil, waiter, 5ms);  // a releaser able to barge would have the lock by then
   wait_until_queued(gil, 1);
   gil.release(holder);  // a blocking region that returns at once...
   gil.acquire(holder);  // ...finds the lock already given away
-  EXPECT_TRUE(waiter_held.load()) << "the releaser took the lock back before the waiter ran";
+  EXPECT_TRUE(w.held()) << "the releaser took the lock back before the waiter ran";
   EXPECT_EQ(holder.counters().get(Counter::contended_acquisitions), 1u);
   gil.release(holder);
   w.join();
@@ -103,19 +100,14 @@ TEST(RubyGvlTest, WaiterModelSignalsTheHeadWithoutHandingOver) {
   // gets the lock eventually and nothing is counted as a hand-off.
   RubyGvl gil(ruby(RubyGvl::Timer::waiter));
   ThreadState holder(Role::io, 1), waiter(Role::cpu, 2);
-  std::atomic<bool> waiter_held{false};
   gil.acquire(holder);
-  std::thread w([&] {
-    gil.acquire(waiter);
-    waiter_held = true;
-    gil.release(waiter);
-  });
+  Waiter w(gil, waiter);
   wait_until_queued(gil, 1);
   gil.release(holder);
   gil.acquire(holder);
   gil.release(holder);
   w.join();
-  EXPECT_TRUE(waiter_held.load());
+  EXPECT_TRUE(w.held());
   EXPECT_EQ(holder.counters().get(Counter::handoffs), 0u);
   EXPECT_EQ(waiter.counters().get(Counter::contended_acquisitions), 1u);
 }
@@ -129,7 +121,8 @@ TEST(RubyGvlTest, WaiterModelKeepsTheContract) {
   c.bytecode_cost = 10ns;
   Interpreter interpreter(c);
   constexpr int kThreads = 6;
-  std::atomic<int> inside{0}, max_inside{0}, finished{0};
+  testing::OverlapProbe probe;
+  std::atomic<int> finished{0};
   std::atomic<std::uint64_t> regions{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i) {
@@ -137,12 +130,7 @@ TEST(RubyGvlTest, WaiterModelKeepsTheContract) {
       interpreter.run(i % 2 ? Role::io : Role::cpu, [&](auto& t) {
         const auto until = std::chrono::steady_clock::now() + 30ms;
         while (std::chrono::steady_clock::now() < until) {
-          const int now = inside.fetch_add(1) + 1;
-          int seen = max_inside.load();
-          while (now > seen && !max_inside.compare_exchange_weak(seen, now)) {
-          }
-          Spinner::spin(50);
-          inside.fetch_sub(1);
+          probe.pass(50);
           t.bytecodes(20);
           if (i % 2) {
             t.allow_threads([] { std::this_thread::yield(); });
@@ -155,7 +143,7 @@ TEST(RubyGvlTest, WaiterModelKeepsTheContract) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(finished.load(), kThreads);
-  EXPECT_EQ(max_inside.load(), 1);
+  EXPECT_EQ(probe.max_inside(), 1);
   const auto total = interpreter.stats().total();
   EXPECT_EQ(total.acquisitions, kThreads + regions.load() + total.periodic_releases);
   EXPECT_GT(total.periodic_releases, 0u) << "no quantum expired in 30 ms of 1 ms quanta";

@@ -8,6 +8,7 @@
 #include "gilcore/policy_traits.hpp"
 #include "gilcore/posix.hpp"
 #include "gilcore/thread_state.hpp"
+#include "gilcore/wait_queue.hpp"
 
 namespace gilcore {
 
@@ -31,7 +32,7 @@ namespace gilcore {
 /// State, and who touches it (all under `mutex_` unless said otherwise):
 /// - `running_`: the thread allowed to run (it may not have woken up yet). Atomic because a
 ///   chosen thread spins on it without the mutex (see snatching).
-/// - the run queue (`head_`, `tail_`, links in each waiter's Task): waiting threads in arrival
+/// - the run queue (`queue_`, linked through each waiter's Task): waiting threads in arrival
 ///   order. A waiter adds and removes itself; the releaser only chooses from it.
 /// - `python_time_ns_`: the "python time" clock. It advances when a thread lets go, by the time
 ///   it held the lock (Clock, the TSC where there is one, as bfs.c uses the TSC), each diff
@@ -137,7 +138,7 @@ class BfsGil final {
     return (flags_.load(std::memory_order_relaxed) & kCheckDepleted) != 0;
   }
   /// Threads in the run queue (tests).
-  int waiting() const noexcept { return waiting_.load(std::memory_order_relaxed); }
+  int waiting() const noexcept { return queue_.size(); }
 
  private:
   struct Task;
@@ -149,8 +150,6 @@ class BfsGil final {
   [[gnu::noinline]] void check(ThreadState& t) noexcept;
   std::uint64_t ran_ns(const Task& task) const noexcept;
   Task* find_task(ThreadState& t) noexcept;
-  void enqueue(Task& task) noexcept;
-  void dequeue(Task& task) noexcept;
 
   const std::int64_t rr_ns_;
   const std::int64_t deadline_factor_;
@@ -159,14 +158,12 @@ class BfsGil final {
   int ticker_ = 0;  // the holder's only
   posix::Mutex mutex_;
   std::atomic<Task*> running_{nullptr};
-  Task* head_ = nullptr;                      // guarded by mutex_
-  Task* tail_ = nullptr;                      // guarded by mutex_
+  WaitQueue<Task> queue_;                     // guarded by mutex_
   Task* switch_ = nullptr;                    // guarded by mutex_
   std::uint64_t python_time_ns_ = 0;          // guarded by mutex_
   bool snatch_open_ = false;                  // guarded by mutex_
   std::uint64_t snatch_deadline_ns_ = 0;      // guarded by mutex_
   const ThreadState* last_holder_ = nullptr;  // guarded by mutex_
-  std::atomic<int> waiting_{0};               // written under mutex_
   std::atomic<unsigned> flags_{0};
 };
 

@@ -2,10 +2,12 @@
 
 #include <atomic>
 
+#include "gilcore/check_interval.hpp"
 #include "gilcore/clock.hpp"
 #include "gilcore/policy_traits.hpp"
 #include "gilcore/posix.hpp"
 #include "gilcore/thread_state.hpp"
+#include "gilcore/wait_queue.hpp"
 
 namespace gilcore {
 
@@ -24,9 +26,9 @@ namespace gilcore {
 /// State, and who touches it:
 /// - `owner_`: the thread the lock belongs to, or nobody. Written under `mutex_`, by the taker
 ///   when the lock is free and by the releaser when it hands it over.
-/// - the queue (`head_`, `tail_`, and a link in each waiter's per-thread data): threads waiting,
+/// - the queue (`queue_`, linked through each waiter's per-thread data): threads waiting,
 ///   in arrival order. Under `mutex_`. Only the releaser removes the head.
-/// - `waiting_`: the queue's length, written under `mutex_`; the holder reads it (relaxed)
+/// - the queue's length, written under `mutex_`; the holder reads it (relaxed)
 ///   when its ticker runs out, to tell whether anybody waits.
 /// - `ticker_`: one ticker shared by all threads, as 2.7's _Py_Ticker; touched by the holder only.
 /// - per thread: the FifoWaiter in its ThreadState's policy slot (a condition variable, the
@@ -45,20 +47,13 @@ namespace gilcore {
 ///   N fib threads in the queue that is up to N check intervals.
 class FifoGil final {
  public:
-  struct Config {
-    /// Ticks between two looks at the queue (the 2.7 check interval).
-    int check_interval = 100;
-  };
+  using Config = CheckIntervalConfig;
   static constexpr PolicyInfo kInfo{
       "fifo",
       "round-robin GIL: waiters queue in arrival order, release hands the lock to the first",
       "Kristjan Valur Jonsson's round-robin GIL for CPython 2.7 (bpo-8299: a GIL lock type "
       "without barging; 2.7's Python/ceval.c ticker)"};
-  static constexpr std::tuple kKnobs{
-      Knob<Config, int>{"check-interval",
-                        "ticks between two periodic releases (sys.setcheckinterval)",
-                        &Config::check_interval,
-                        {1, 1'000'000'000}}};
+  static constexpr auto kKnobs = kCheckIntervalKnobs;
   static constexpr std::array kCounters{
       CounterInfo{"idle_checks", "the ticker ran out with nobody waiting: no yield"},
       CounterInfo{"queued", "a thread joined the queue (it found the lock taken)"},
@@ -85,7 +80,7 @@ class FifoGil final {
 
   int check_interval() const noexcept { return check_interval_; }
   /// Threads in the queue; any thread (tests).
-  int waiting() const noexcept { return waiting_.load(std::memory_order_relaxed); }
+  int waiting() const noexcept { return queue_.size(); }
 
  private:
   struct Waiter;
@@ -97,9 +92,7 @@ class FifoGil final {
   posix::Mutex mutex_;
   const ThreadState* owner_ = nullptr;        // guarded by mutex_
   const ThreadState* last_holder_ = nullptr;  // guarded by mutex_
-  Waiter* head_ = nullptr;                    // guarded by mutex_
-  Waiter* tail_ = nullptr;                    // guarded by mutex_
-  std::atomic<int> waiting_{0};
+  WaitQueue<Waiter> queue_;                   // guarded by mutex_
 };
 
 }  // namespace gilcore

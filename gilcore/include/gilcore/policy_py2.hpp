@@ -4,6 +4,7 @@
 
 #include <atomic>
 
+#include "gilcore/check_interval.hpp"
 #include "gilcore/clock.hpp"
 #include "gilcore/policy_traits.hpp"
 #include "gilcore/thread_state.hpp"
@@ -28,19 +29,12 @@ namespace gilcore {
 ///   `sleepers_` (threads inside sem_wait) exists only for this count; the lock never reads it.
 class Py2Gil final {
  public:
-  struct Config {
-    /// Ticks between two release+re-acquire of the holder (sys.setcheckinterval).
-    int check_interval = 100;
-  };
+  using Config = CheckIntervalConfig;
   static constexpr PolicyInfo kInfo{
       "py2", "CPython 2.7 GIL: a semaphore released and re-taken every 100 ticks, no hand-off",
       "CPython 2.7's GIL (Python/ceval.c: _Py_Ticker, PyEval_SaveThread; "
       "Python/thread_pthread.h: PyThread_acquire_lock on a sem_t)"};
-  static constexpr std::tuple kKnobs{
-      Knob<Config, int>{"check-interval",
-                        "ticks between two periodic releases (sys.setcheckinterval)",
-                        &Config::check_interval,
-                        {1, 1'000'000'000}}};
+  static constexpr auto kKnobs = kCheckIntervalKnobs;
   static constexpr std::array<CounterInfo, 0> kCounters{};
   static constexpr bool kExclusive = true;
 

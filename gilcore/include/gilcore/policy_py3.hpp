@@ -1,11 +1,11 @@
 #pragma once
 
-#include <atomic>
+#include <array>
 #include <chrono>
 
 #include "gilcore/clock.hpp"
 #include "gilcore/policy_traits.hpp"
-#include "gilcore/posix.hpp"
+#include "gilcore/py3_protocol.hpp"
 #include "gilcore/thread_state.hpp"
 
 namespace gilcore {
@@ -17,7 +17,8 @@ namespace gilcore {
 /// condition variables, the timed wait on CLOCK_MONOTONIC with a deadline of now + interval taken
 /// anew at each turn of the wait loop.
 ///
-/// State, and who touches it:
+/// State, and who touches it (kept by Py3Protocol, gilcore/py3_protocol.hpp, which priority
+/// builds on too):
 /// - `locked_`: 1 while held. Written under `mutex_`; read under it (atomic only so that a
 ///   snapshot may peek).
 /// - `last_holder_`: the thread that held the lock last. The dropper stores itself there before
@@ -39,26 +40,11 @@ namespace gilcore {
 ///   when a request happens to be pending. Off, the dropper may take the lock straight back.
 class Py3Gil final {
  public:
-  struct Config {
-    /// How long a waiter sleeps before it asks the holder to drop (sys.setswitchinterval).
-    std::chrono::nanoseconds switch_interval = std::chrono::milliseconds(5);
-    /// The dropper waits until another thread took the lock (CPython's FORCE_SWITCHING).
-    bool force_switching = true;
-  };
+  using Config = Py3Protocol::Config;
   static constexpr PolicyInfo kInfo{
       "py3", "CPython 3.2-3.13 GIL: waiters ask the holder to drop after a switch interval",
       "CPython's new GIL (Python/ceval_gil.c: take_gil, drop_gil; bpo-7946, Antoine Pitrou 2009)"};
-  static constexpr std::tuple kKnobs{
-      Knob<Config, std::chrono::nanoseconds>{
-          "switch-interval",
-          "how long a waiter waits before it asks the holder to drop (5ms, 500us; "
-          "sys.setswitchinterval(0.005) is 5ms)",
-          &Config::switch_interval,
-          {std::chrono::microseconds(1), std::chrono::hours(1)}},
-      Knob<Config, bool>{
-          "force-switching",
-          "a thread dropping on request waits until another took the lock (true/false)",
-          &Config::force_switching}};
+  static constexpr auto kKnobs = Py3Protocol::kKnobs;
   static constexpr std::array<CounterInfo, 0> kCounters{};
   static constexpr bool kExclusive = true;
 
@@ -72,29 +58,20 @@ class Py3Gil final {
   void release(ThreadState& t) noexcept { release(t, Release::voluntary); }
   /// Called by the holder between bytecodes: honours a pending drop request.
   void check_point(ThreadState& t) noexcept {
-    if (drop_request_.load(std::memory_order_relaxed)) [[unlikely]]
+    if (gil_.drop_requested()) [[unlikely]]
       forced_drop(t);
   }
 
-  std::chrono::nanoseconds switch_interval() const noexcept { return interval_; }
-  bool force_switching() const noexcept { return force_switching_; }
+  std::chrono::nanoseconds switch_interval() const noexcept { return gil_.switch_interval(); }
+  bool force_switching() const noexcept { return gil_.force_switching(); }
   /// True while a drop request is pending (tests).
-  bool drop_requested() const noexcept { return drop_request_.load(std::memory_order_relaxed); }
+  bool drop_requested() const noexcept { return gil_.drop_requested(); }
 
  private:
   void release(ThreadState& t, Release why) noexcept;
   [[gnu::noinline]] void forced_drop(ThreadState& t) noexcept;
 
-  const std::chrono::nanoseconds interval_;
-  const bool force_switching_;
-  posix::Mutex mutex_;
-  posix::Cond cond_;
-  posix::Mutex switch_mutex_;
-  posix::Cond switch_cond_;
-  std::atomic<int> locked_{0};
-  std::atomic<const ThreadState*> last_holder_{nullptr};
-  unsigned long switch_number_ = 0;  // guarded by mutex_
-  std::atomic<bool> drop_request_{false};
+  Py3Protocol gil_;
 };
 
 }  // namespace gilcore

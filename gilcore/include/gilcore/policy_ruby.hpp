@@ -11,6 +11,7 @@
 #include "gilcore/policy_traits.hpp"
 #include "gilcore/posix.hpp"
 #include "gilcore/thread_state.hpp"
+#include "gilcore/wait_queue.hpp"
 
 namespace gilcore {
 
@@ -27,7 +28,7 @@ namespace gilcore {
 /// State, and who touches it (everything "under mutex_" is the scheduler's lock, sched->lock in
 /// 3.3, vm->gvl.lock before):
 /// - `running_`: the thread allowed to run (3.3 sched->running, 2.6 gvl.owner), under mutex_.
-/// - the ready queue `head_`..`tail_`: a FIFO of waiting threads, linked through the Waiter each
+/// - the ready queue `queue_`: a FIFO of waiting threads, linked through the Waiter each
 ///   thread keeps in its policy slot (its own condition variable and the links), under mutex_.
 ///   The Waiter is built the first time a thread has to wait and destroyed with its ThreadState.
 /// - `interrupt_`: the thread whose TIMER_INTERRUPT flag is set. Written by the timer (the timer
@@ -136,7 +137,6 @@ class RubyGvl final {
   struct Waiter;
   Waiter& waiter_of(ThreadState& t) noexcept;
   void enqueue(Waiter& w) noexcept;
-  void unlink(Waiter& w) noexcept;
   /// Waits (under mutex_) until `t` may run; returns whether it had to wait.
   bool acquire_locked(ThreadState& t) noexcept;
   void became_running(ThreadState& t, std::uint64_t asked_at, bool contended) noexcept;
@@ -153,9 +153,7 @@ class RubyGvl final {
   const Timer timer_kind_;
   posix::Mutex mutex_;
   const ThreadState* running_ = nullptr;  // guarded by mutex_
-  Waiter* head_ = nullptr;                // guarded by mutex_
-  Waiter* tail_ = nullptr;                // guarded by mutex_
-  int queued_ = 0;                        // guarded by mutex_
+  WaitQueue<Waiter> queue_;               // guarded by mutex_
   std::atomic<const ThreadState*> interrupt_{nullptr};
   // Touched by the holder only.
   const ThreadState* last_running_ = nullptr;

@@ -21,8 +21,8 @@
 #include <gtest/gtest.h>
 
 #include "convoy/server/event_loop.hpp"
-#include "policy_support.hpp"
 #include "gilcore/fib.hpp"
+#include "policy_support.hpp"
 
 namespace convoy::server {
 namespace {

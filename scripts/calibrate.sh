@@ -8,9 +8,7 @@
 # what each knob stands for). scripts/fidelity.sh runs every interpreter that has a profile
 # against it as well as against the default model.
 set -euo pipefail
-source "$(dirname "$0")/lib/common.sh"
-source "$CONVOY_ROOT/scripts/lib/run.sh"
-source "$CONVOY_ROOT/scripts/lib/interpreters.sh"
+source "$(dirname "$0")/lib/real.sh"
 
 usage() {
   cat <<USAGE

@@ -13,9 +13,7 @@
 # dockerd for the run and makes the debian:bookworm base with debootstrap if no registry can be
 # reached (docs/docker.md).
 set -euo pipefail
-source "$(dirname "$0")/lib/common.sh"
-source "$CONVOY_ROOT/scripts/lib/run.sh"
-source "$CONVOY_ROOT/scripts/lib/docker.sh"
+source "$(dirname "$0")/lib/backends.sh"
 
 usage() {
   cat <<USAGE

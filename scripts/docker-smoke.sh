@@ -15,9 +15,7 @@
 # keeps the engine's images and build cache. On 2 CPUs: about 7 minutes the first time, 20 s when
 # the C++ sources did not change since the last run, the compile time (3-5 min) when they did.
 set -euo pipefail
-source "$(dirname "$0")/lib/common.sh"
-source "$CONVOY_ROOT/scripts/lib/run.sh"
-source "$CONVOY_ROOT/scripts/lib/docker.sh"
+source "$(dirname "$0")/lib/backends.sh"
 
 case "${1:-}" in
   "") ;;

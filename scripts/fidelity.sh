@@ -11,9 +11,7 @@
 # also run against convoy-server with that profile: the "fitted" columns.
 # A rerun with --out of an earlier run measures only what is missing or failed.
 set -euo pipefail
-source "$(dirname "$0")/lib/common.sh"
-source "$CONVOY_ROOT/scripts/lib/run.sh"
-source "$CONVOY_ROOT/scripts/lib/interpreters.sh"
+source "$(dirname "$0")/lib/real.sh"
 
 usage() {
   cat <<USAGE

@@ -9,9 +9,7 @@
 # results/reference-<time>-<suffix>/. With --io-model eventloop, every Python 3 runs an asyncio
 # echo server instead, next to convoy-server --io-model eventloop.
 set -euo pipefail
-source "$(dirname "$0")/lib/common.sh"
-source "$CONVOY_ROOT/scripts/lib/run.sh"
-source "$CONVOY_ROOT/scripts/lib/interpreters.sh"
+source "$(dirname "$0")/lib/real.sh"
 
 usage() {
   cat <<USAGE

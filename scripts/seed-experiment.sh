@@ -6,9 +6,7 @@
 # blog's figures (10.14 s Python 3, 2.21 s Python 2) and why this machine's numbers differ.
 # Everything goes under results/seed-<time>-<suffix>/.
 set -euo pipefail
-source "$(dirname "$0")/lib/common.sh"
-source "$CONVOY_ROOT/scripts/lib/run.sh"
-source "$CONVOY_ROOT/scripts/lib/interpreters.sh"
+source "$(dirname "$0")/lib/real.sh"
 
 usage() {
   cat <<USAGE

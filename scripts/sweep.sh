@@ -4,9 +4,7 @@
 # sweep, and plots. Interrupted or partly failed sweeps resume: points already measured with the
 # same settings are skipped, failed ones are measured again.
 set -euo pipefail
-source "$(dirname "$0")/lib/common.sh"
-source "$CONVOY_ROOT/scripts/lib/run.sh"
-source "$CONVOY_ROOT/scripts/lib/docker.sh"
+source "$(dirname "$0")/lib/backends.sh"
 
 usage() {
   cat <<USAGE

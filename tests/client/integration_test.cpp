@@ -51,6 +51,23 @@ void expect_no_errors(const nlohmann::json& results) {
   }
 }
 
+// A client run with --json to a temporary file: its outcome, and the file's "results".
+struct JsonRun {
+  ProcessResult r;
+  nlohmann::json res;
+};
+
+// Runs the client with `args` and --json to a temporary file, expecting `exit_code` of it; fatal
+// if the run hits the hard limit.
+void run_with_json(std::vector<std::string> args, int exit_code, JsonRun& run) {
+  const auto json = temp_path(".json");
+  args.insert(args.end(), {"--json", json});
+  run.r = client(std::move(args));
+  ASSERT_FALSE(run.r.timed_out);
+  EXPECT_EQ(run.r.exit_code, exit_code) << run.r.err;
+  run.res = load_json(json).at("results");
+}
+
 TEST(ClientRunTest, ClosedModeCompletesWithZeroErrors) {
   TestEchoServer server;
   const auto json = temp_path(".json");
@@ -86,12 +103,10 @@ TEST(ClientRunTest, ClosedModeCompletesWithZeroErrors) {
 
 TEST(ClientRunTest, ClosedModeWithCountAndThinkSendsExactlyThatMany) {
   TestEchoServer server;
-  const auto json = temp_path(".json");
-  const auto r =
-      client({"-p", port_of(server), "-n", "150", "-w", "20", "--think", "500us", "--json", json});
-  ASSERT_FALSE(r.timed_out);
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  const auto res = load_json(json).at("results");
+  JsonRun run;
+  ASSERT_NO_FATAL_FAILURE(
+      run_with_json({"-p", port_of(server), "-n", "150", "-w", "20", "--think", "500us"}, 0, run));
+  const auto& [r, res] = run;
   expect_no_errors(res);
   EXPECT_EQ(res.at("requests").at("completed"), 150);
   EXPECT_EQ(res.at("requests").at("sent"), 150);
@@ -102,13 +117,12 @@ TEST(ClientRunTest, ClosedModeWithCountAndThinkSendsExactlyThatMany) {
 
 TEST(ClientRunTest, OpenModeCompletesWithZeroErrorsAtTheOfferedRate) {
   TestEchoServer server;
-  const auto json = temp_path(".json");
-  const auto r = client({"-p", port_of(server), "--mode", "open", "--rate", "2000", "-c", "4", "-t",
-                         "2", "-d", "500ms", "-w", "100ms", "--json", json});
-  ASSERT_FALSE(r.timed_out);
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  JsonRun run;
+  ASSERT_NO_FATAL_FAILURE(run_with_json({"-p", port_of(server), "--mode", "open", "--rate", "2000",
+                                         "-c", "4", "-t", "2", "-d", "500ms", "-w", "100ms"},
+                                        0, run));
+  const auto& [r, res] = run;
   EXPECT_NE(r.out.find("latency (from intended send)"), std::string::npos) << r.out;
-  const auto res = load_json(json).at("results");
   expect_no_errors(res);
   // Uniform arrivals: exactly rate * duration requests are scheduled in the measured window.
   EXPECT_NEAR(res.at("requests").at("completed").get<double>(), 1000, 3);
@@ -122,12 +136,12 @@ TEST(ClientRunTest, OpenModeCompletesWithZeroErrorsAtTheOfferedRate) {
 
 TEST(ClientRunTest, OpenPoissonModeWithCountsCompletesExactly) {
   TestEchoServer server;
-  const auto json = temp_path(".json");
-  const auto r = client({"-p", port_of(server), "--mode", "open", "--rate", "3000", "--arrival",
-                         "poisson", "-c", "3", "-n", "600", "-w", "100", "--json", json});
-  ASSERT_FALSE(r.timed_out);
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  const auto res = load_json(json).at("results");
+  JsonRun run;
+  ASSERT_NO_FATAL_FAILURE(
+      run_with_json({"-p", port_of(server), "--mode", "open", "--rate", "3000", "--arrival",
+                     "poisson", "-c", "3", "-n", "600", "-w", "100"},
+                    0, run));
+  const auto& [r, res] = run;
   expect_no_errors(res);
   EXPECT_EQ(res.at("requests").at("completed"), 600);
   EXPECT_EQ(res.at("requests").at("warmup_completed"), 100);
@@ -137,14 +151,12 @@ TEST(ClientRunTest, OpenPoissonModeWithCountsCompletesExactly) {
 TEST(ClientRunTest, CorruptedEchoExitsOneAndStillWritesResults) {
   // Byte 1050 of the stream is byte 50 of the 11th 100-byte message (seq 10).
   TestEchoServer server(Fault::kCorruptByte, 1050);
-  const auto json = temp_path(".json");
-  const auto r = client({"-p", port_of(server), "-d", "300ms", "--json", json});
-  ASSERT_FALSE(r.timed_out);
-  EXPECT_EQ(r.exit_code, 1) << r.err;
+  JsonRun run;
+  ASSERT_NO_FATAL_FAILURE(run_with_json({"-p", port_of(server), "-d", "300ms"}, 1, run));
+  const auto& [r, res] = run;
   EXPECT_NE(r.err.find("1 corrupted echo"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("seq 10, byte 50"), std::string::npos) << r.err;
   EXPECT_NE(r.out.find("1 corrupted"), std::string::npos) << r.out;
-  const auto res = load_json(json).at("results");
   EXPECT_EQ(res.at("status"), "error");
   EXPECT_EQ(res.at("errors").at("corrupted"), 1);
   EXPECT_GT(res.at("requests").at("completed").get<std::uint64_t>(), 10u);
@@ -153,15 +165,13 @@ TEST(ClientRunTest, CorruptedEchoExitsOneAndStillWritesResults) {
 TEST(ClientRunTest, ServerClosingMidRunExitsOneWithPartialResults) {
   // The server echoes 50 whole messages and half of the 51st, then closes.
   TestEchoServer server(Fault::kCloseMidRun, 5050);
-  const auto json = temp_path(".json");
   const auto csv = temp_path(".csv");
-  const auto r = client({"-p", port_of(server), "-d", "5s", "--json", json, "--csv", csv});
-  ASSERT_FALSE(r.timed_out);
-  EXPECT_EQ(r.exit_code, 1) << r.err;
+  JsonRun run;
+  ASSERT_NO_FATAL_FAILURE(run_with_json({"-p", port_of(server), "-d", "5s", "--csv", csv}, 1, run));
+  const auto& [r, res] = run;
   EXPECT_LT(r.seconds, 4.0);
   EXPECT_NE(r.err.find("server closed the connection"), std::string::npos) << r.err;
   EXPECT_NE(r.out.find("round trip"), std::string::npos) << r.out;
-  const auto res = load_json(json).at("results");
   EXPECT_EQ(res.at("status"), "error");
   EXPECT_EQ(res.at("error_kind"), "closed");
   EXPECT_EQ(res.at("requests").at("completed"), 50);
@@ -173,13 +183,12 @@ TEST(ClientRunTest, ServerClosingMidRunExitsOneWithPartialResults) {
 
 TEST(ClientRunTest, NeverAnsweringServerTimesOutAndExitsOne) {
   TestEchoServer server(Fault::kNeverAnswer);
-  const auto json = temp_path(".json");
-  const auto r = client({"-p", port_of(server), "-d", "10s", "--timeout", "200ms", "--json", json});
-  ASSERT_FALSE(r.timed_out);
-  EXPECT_EQ(r.exit_code, 1) << r.err;
+  JsonRun run;
+  ASSERT_NO_FATAL_FAILURE(
+      run_with_json({"-p", port_of(server), "-d", "10s", "--timeout", "200ms"}, 1, run));
+  const auto& [r, res] = run;
   EXPECT_LT(r.seconds, 5.0);
   EXPECT_NE(r.err.find("no echo within 200ms"), std::string::npos) << r.err;
-  const auto res = load_json(json).at("results");
   EXPECT_EQ(res.at("error_kind"), "timeout");
   EXPECT_EQ(res.at("errors").at("timeouts"), 1);
   EXPECT_EQ(res.at("requests").at("completed"), 0);
@@ -290,12 +299,12 @@ TEST(ClientRunTest, OpenLoopFarBeyondTheServerStaysBoundedAndEndsOnTime) {
 
 TEST(ClientRunTest, OpenLoopNeverHasMoreThanMaxInFlightOutstanding) {
   TestEchoServer server(Fault::kNeverAnswer);
-  const auto json = temp_path(".json");
-  const auto r = client({"-p", port_of(server), "--mode", "open", "--rate", "10000", "-d", "300ms",
-                         "--max-in-flight", "5", "--timeout", "600ms", "--json", json});
-  ASSERT_FALSE(r.timed_out);
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  const auto res = load_json(json).at("results");
+  JsonRun run;
+  ASSERT_NO_FATAL_FAILURE(
+      run_with_json({"-p", port_of(server), "--mode", "open", "--rate", "10000", "-d", "300ms",
+                     "--max-in-flight", "5", "--timeout", "600ms"},
+                    1, run));
+  const auto& [r, res] = run;
   EXPECT_EQ(res.at("error_kind"), "timeout");
   EXPECT_EQ(count_of(res, "requests", "sent"), 5u);
   EXPECT_EQ(count_of(res, "errors", "timeouts"), 1u);
@@ -320,12 +329,11 @@ TEST(ClientRunTest, AWriteFailureCountsTheOutstandingRequestsAsLost) {
   // Large messages at a high rate: the server stops reading, so the client's writes back up in
   // the socket buffers, and the reset then fails a write in progress.
   TestEchoServer server(Fault::kResetUnread, 10 * 65536);
-  const auto json = temp_path(".json");
-  const auto r = client({"-p", port_of(server), "--mode", "open", "--rate", "4000", "-s", "65536",
-                         "-d", "5s", "--timeout", "5s", "--json", json});
-  ASSERT_FALSE(r.timed_out);
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  const auto res = load_json(json).at("results");
+  JsonRun run;
+  ASSERT_NO_FATAL_FAILURE(run_with_json({"-p", port_of(server), "--mode", "open", "--rate", "4000",
+                                         "-s", "65536", "-d", "5s", "--timeout", "5s"},
+                                        1, run));
+  const auto& [r, res] = run;
   EXPECT_EQ(count_of(res, "requests", "completed"), 10u);
   EXPECT_GT(count_of(res, "requests", "sent"), 10u);
   EXPECT_GT(count_of(res, "errors", "lost"), 0u) << res.dump();
@@ -336,12 +344,11 @@ TEST(ClientRunTest, AchievedRateDividesByTheMeasuredTimeNotTheLastReply) {
   // 20 echoes, then the server answers nothing: the run ends by the reply timeout, about
   // 0.5 s after the stall began, with 20 replies. The rate is replies per measured second.
   TestEchoServer server(Fault::kStallAfter, 20 * 100);
-  const auto json = temp_path(".json");
-  const auto r = client({"-p", port_of(server), "--mode", "open", "--rate", "1000", "-d", "10s",
-                         "--timeout", "500ms", "--json", json});
-  ASSERT_FALSE(r.timed_out);
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  const auto res = load_json(json).at("results");
+  JsonRun run;
+  ASSERT_NO_FATAL_FAILURE(run_with_json({"-p", port_of(server), "--mode", "open", "--rate", "1000",
+                                         "-d", "10s", "--timeout", "500ms"},
+                                        1, run));
+  const auto& [r, res] = run;
   EXPECT_EQ(count_of(res, "requests", "completed"), 20u);
   const double elapsed = res.at("elapsed_s").get<double>();
   EXPECT_GE(elapsed, 0.5) << "the stall is part of the measured time";

@@ -21,8 +21,9 @@
 #include <gtest/gtest.h>
 
 #include "convoy/server/event_loop.hpp"
-#include "policy_support.hpp"
 #include "gilcore/fib.hpp"
+#include "loopback_client.hpp"
+#include "policy_support.hpp"
 
 namespace convoy::server {
 namespace {
@@ -200,15 +201,8 @@ class LoopRun {
   std::atomic<bool> fib_stop_{false};
 };
 
-std::string pattern(std::size_t n, unsigned seed) {
-  std::string data(n, '\0');
-  std::uint32_t x = seed * 2654435761u + 1;
-  for (auto& c : data) {
-    x = x * 1664525u + 1013904223u;
-    c = static_cast<char>(x >> 24);
-  }
-  return data;
-}
+// n bytes of a pattern that detects reordering and loss.
+using convoy::testing::pattern;
 
 // The io thread's acquisitions once the loop sits in epoll_wait: waits for `expected`, then
 // checks that nothing more happens.

@@ -27,7 +27,11 @@ std::string server_binary() { return CONVOY_SERVER_BINARY; }
 std::string scratch_path(std::string_view name) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   std::string base = ::testing::TempDir() + "convoy-" + std::to_string(::getpid()) + "-";
-  if (info != nullptr) base += std::string(info->name()) + "-";
+  if (info != nullptr) {
+    std::string test = info->name();  // a parameterised test's name has a '/' in it
+    std::replace(test.begin(), test.end(), '/', '-');
+    base += test + "-";
+  }
   return base + std::to_string(g_scratch_counter.fetch_add(1)) + "-" + std::string(name);
 }
 
@@ -134,6 +138,56 @@ std::size_t fill_without_reading(Client& client) {
 
 std::uint64_t io_acquisitions(const nlohmann::json& stats) {
   return stats["lock"]["stats"]["roles"]["io"]["counters"]["acquisitions"].get<std::uint64_t>();
+}
+
+std::uint64_t closed(const nlohmann::json& stats, const char* reason) {
+  return stats["connections"]["closed"][reason].get<std::uint64_t>();
+}
+
+void echo_on_every_connection_at_once(std::uint16_t port, int connections,
+                                      std::vector<Client>& clients) {
+  clients.reserve(clients.size() + static_cast<std::size_t>(connections));
+  for (int i = 0; i < connections; ++i) clients.emplace_back(port);
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    clients[i].send_all(pattern(100, static_cast<std::uint32_t>(i)));
+  }
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    ASSERT_EQ(clients[i].recv_exact(100), pattern(100, static_cast<std::uint32_t>(i))) << i;
+  }
+}
+
+void expect_served_all_at_once(const nlohmann::json& stats, int connections) {
+  EXPECT_EQ(stats["connections"]["served"], connections);
+  EXPECT_EQ(stats["connections"]["peak_active"], connections);
+  EXPECT_EQ(stats["connections"]["refused"], 0);
+  EXPECT_EQ(closed(stats, "shutdown"), static_cast<std::uint64_t>(connections));
+  EXPECT_EQ(stats["messages"]["count"], connections);
+  EXPECT_EQ(stats["messages"]["bytes"], connections * 100);
+}
+
+void expect_usage_error(const Completed& result) {
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_EQ(result.out, "");  // no ready line: nothing started
+  EXPECT_EQ(result.err.find('\n'), result.err.size() - 1) << "more than one line: " << result.err;
+  EXPECT_EQ(result.err.rfind("convoy-server: error: ", 0), 0u) << result.err;
+}
+
+double io_acquisitions_per_message(const std::vector<std::string>& args, int messages) {
+  const auto stats_path = scratch_path("stats.json");
+  std::vector<std::string> command{"--cpu-threads", "0", "--stats", stats_path};
+  command.insert(command.end(), args.begin(), args.end());
+  ServerProcess server(command);
+  {
+    Client client(server.port());
+    for (int i = 0; i < messages; ++i) {
+      EXPECT_EQ(client.echo("message"), "message");
+      std::this_thread::sleep_for(2ms);
+    }
+  }
+  std::this_thread::sleep_for(50ms);
+  const auto stats = stop_and_read_stats(server, stats_path);
+  EXPECT_EQ(stats["messages"]["count"], messages);
+  return static_cast<double>(io_acquisitions(stats)) / messages;
 }
 
 }  // namespace convoy::server::testing

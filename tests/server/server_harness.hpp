@@ -106,6 +106,27 @@ std::size_t fill_without_reading(Client& client);
 /// lock.stats.roles.io.counters.acquisitions of a stats file.
 std::uint64_t io_acquisitions(const nlohmann::json& stats);
 
+/// connections.closed.<reason> of a stats file.
+std::uint64_t closed(const nlohmann::json& stats, const char* reason);
+
+/// Opens `connections` clients to `port` into `clients`, puts a 100-byte message in flight on
+/// every one at the same time, then reads every echo (fatal failure on a wrong one).
+void echo_on_every_connection_at_once(std::uint16_t port, int connections,
+                                      std::vector<Client>& clients);
+
+/// Expects the stats of a run that served `connections` connections, each with one 100-byte
+/// message, all at the same time and all open until the shutdown.
+void expect_served_all_at_once(const nlohmann::json& stats, int connections);
+
+/// Expects a run to completion refused as a usage error: exit code 2, nothing on stdout, one
+/// line on stderr that begins with "convoy-server: error: ".
+void expect_usage_error(const Completed& result);
+
+/// Starts a server with `args` and no fib thread, sends `messages` messages over one connection
+/// with 2 ms between them (every recv has to wait), and returns the I/O role's acquisitions per
+/// message from its stats file.
+double io_acquisitions_per_message(const std::vector<std::string>& args, int messages);
+
 /// Polls `predicate` until it holds or `timeout` passes; returns its last value.
 using convoy::testing::eventually;
 

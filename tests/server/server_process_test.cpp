@@ -1,4 +1,5 @@
-// Integration tests: the real convoy-server binary on 127.0.0.1, port 0.
+// Integration tests: the real convoy-server binary on 127.0.0.1, port 0 (what both I/O models do
+// alike is in io_models_process_test.cpp).
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -8,10 +9,8 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <fstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -22,9 +21,6 @@
 namespace convoy::server::testing {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-using nlohmann::json;
-
 TEST(ServerProcessTest, PrintsOneReadyLineWithTheBoundPort) {
   ServerProcess server({"--cpu-threads", "0"});
   EXPECT_EQ(server.ready_line(), "listening 127.0.0.1:" + std::to_string(server.port()));
@@ -34,39 +30,13 @@ TEST(ServerProcessTest, PrintsOneReadyLineWithTheBoundPort) {
   EXPECT_EQ(server.rest_of_stdout(), "");
 }
 
-TEST(ServerProcessTest, EchoesMessagesOfEverySizeIntact) {
-  // The real setting: the py3 lock with a fib thread running beside the connection.
-  ServerProcess server({"--policy", "py3", "--cpu-threads", "1"});
-  Client client(server.port());
-  for (const std::size_t size :
-       {std::size_t{1}, std::size_t{100}, std::size_t{64} << 10, std::size_t{1} << 20}) {
-    const auto message = pattern(size, static_cast<std::uint32_t>(size));
-    const auto reply = client.echo(message);
-    ASSERT_EQ(reply.size(), size);
-    EXPECT_TRUE(reply == message) << "echo of " << size << " bytes differs";
-  }
-}
-
 TEST(ServerProcessTest, ServesTwoHundredConcurrentConnections) {
   const auto stats_path = scratch_path("stats.json");
   ServerProcess server({"--cpu-threads", "1", "--policy", "py2", "--stats", stats_path});
-  std::vector<Client> clients;
-  clients.reserve(200);
-  for (int i = 0; i < 200; ++i) clients.emplace_back(server.port());
   // Every connection has a message in flight at the same time, then all echoes are read.
-  for (std::size_t i = 0; i < clients.size(); ++i) {
-    clients[i].send_all(pattern(100, static_cast<std::uint32_t>(i)));
-  }
-  for (std::size_t i = 0; i < clients.size(); ++i) {
-    ASSERT_EQ(clients[i].recv_exact(100), pattern(100, static_cast<std::uint32_t>(i)));
-  }
-  const auto stats = stop_and_read_stats(server, stats_path);
-  EXPECT_EQ(stats["connections"]["served"], 200);
-  EXPECT_EQ(stats["connections"]["peak_active"], 200);
-  EXPECT_EQ(stats["connections"]["refused"], 0);
-  EXPECT_EQ(stats["connections"]["closed"]["shutdown"], 200);
-  EXPECT_EQ(stats["messages"]["count"], 200);
-  EXPECT_EQ(stats["messages"]["bytes"], 200 * 100);
+  std::vector<Client> clients;
+  ASSERT_NO_FATAL_FAILURE(echo_on_every_connection_at_once(server.port(), 200, clients));
+  expect_served_all_at_once(stop_and_read_stats(server, stats_path), 200);
 }
 
 TEST(ServerProcessTest, LeavesNoThreadOrDescriptorBehindAfterThousandConnections) {
@@ -103,37 +73,6 @@ TEST(ServerProcessTest, LeavesNoThreadOrDescriptorBehindAfterThousandConnections
   EXPECT_EQ(stats["messages"]["count"], kCycles / 10 + 1);
 }
 
-TEST(ServerProcessTest, AbruptCloseMidMessageEndsOnlyThatConnection) {
-  const auto stats_path = scratch_path("stats.json");
-  ServerProcess server({"--cpu-threads", "1", "--stats", stats_path});
-  const auto tasks = "/proc/" + std::to_string(server.pid()) + "/task";
-  const int threads_before = count_entries(tasks);
-  Client survivor(server.port());
-  ASSERT_EQ(survivor.echo("before"), "before");
-  {
-    // Half of a large message, then a reset: the server is in recv or in the middle of sendall.
-    Client quitter(server.port());
-    quitter.send_all(pattern(300 << 10));
-    quitter.reset();
-  }
-  {
-    // A peer that closes without reading its echo: the server's sendall hits a dead socket.
-    Client quitter(server.port());
-    quitter.send_all(pattern(100));
-    quitter.close();
-  }
-  ASSERT_EQ(survivor.echo(pattern(64 << 10)), pattern(64 << 10));
-  Client newcomer(server.port());
-  ASSERT_EQ(newcomer.echo("after"), "after");
-  // Both quitters' threads are gone: only the survivor's and the newcomer's remain.
-  EXPECT_TRUE(
-      eventually([&] { return count_entries(tasks) == threads_before + 2; }, 5s * kSlowdown));
-  const auto stats = stop_and_read_stats(server, stats_path);
-  const auto& closed = stats["connections"]["closed"];
-  EXPECT_EQ(closed["reset"].get<int>() + closed["eof"].get<int>(), 2) << closed.dump();
-  EXPECT_EQ(closed["shutdown"], 2);
-}
-
 TEST(ServerProcessTest, ReadsMoreThanMaxMessagePendingInChunks) {
   // Under py3 with a fib thread the connection thread waits for the lock after every recv and
   // send, so a peer that sends 64 KiB at once (reading the echo as it goes) has far more than
@@ -149,109 +88,6 @@ TEST(ServerProcessTest, ReadsMoreThanMaxMessagePendingInChunks) {
   EXPECT_EQ(stats["messages"]["bytes"], message.size() + 10);
   EXPECT_GE(stats["messages"]["count"].get<std::size_t>(), message.size() / 1000);
   EXPECT_EQ(stats["connections"]["closed"]["shutdown"], 1) << stats["connections"].dump();
-}
-
-TEST(ServerProcessTest, ClosesIdleConnectionsOnly) {
-  for (const bool timeout_socket : {false, true}) {
-    SCOPED_TRACE(timeout_socket ? "timeout socket" : "blocking socket");
-    const auto stats_path = scratch_path("stats.json");
-    std::vector<std::string> args{"--cpu-threads", "0",       "--idle-timeout",
-                                  "300ms",         "--stats", stats_path};
-    if (timeout_socket) args.push_back("--timeout-socket");
-    ServerProcess server(args);
-    Client idle(server.port());
-    Client busy(server.port());
-    const auto start = Clock::now();
-    while (Clock::now() - start < 600ms) {
-      ASSERT_EQ(busy.echo("tick"), "tick");
-      std::this_thread::sleep_for(50ms);
-    }
-    EXPECT_TRUE(idle.closed_by_peer_within(5s * kSlowdown));
-    ASSERT_EQ(busy.echo("still here"), "still here");
-    const auto stats = stop_and_read_stats(server, stats_path);
-    EXPECT_EQ(stats["connections"]["closed"]["idle_timeout"], 1);
-  }
-}
-
-TEST(ServerProcessTest, RefusesConnectionsBeyondMaxConnections) {
-  const auto stats_path = scratch_path("stats.json");
-  ServerProcess server({"--cpu-threads", "0", "--max-connections", "2", "--log-level", "debug",
-                        "--stats", stats_path});
-  Client first(server.port());
-  Client second(server.port());
-  ASSERT_EQ(first.echo("1"), "1");
-  ASSERT_EQ(second.echo("2"), "2");
-  Client third(server.port());  // the kernel completes the handshake; the server closes it
-  EXPECT_TRUE(third.closed_by_peer_within(5s * kSlowdown));
-  first.close();
-  // The slot frees once the first connection's thread has finished.
-  bool served = false;
-  for (int attempt = 0; attempt < 100 && !served; ++attempt) {
-    Client again(server.port());
-    if (!again.closed_by_peer_within(20ms)) served = again.echo("3") == "3";
-  }
-  EXPECT_TRUE(served);
-  const auto stats = stop_and_read_stats(server, stats_path);
-  EXPECT_GE(stats["connections"]["refused"].get<int>(), 1);
-  EXPECT_EQ(stats["connections"]["peak_active"], 2);
-  EXPECT_NE(server.stderr_text().find("refused"), std::string::npos);
-}
-
-TEST(ServerProcessTest, StopsWithinOneSecondOnSigtermWithFibThreadsRunning) {
-  for (const int sig : {SIGTERM, SIGINT, SIGHUP}) {
-    SCOPED_TRACE(strsignal(sig));
-    const auto stats_path = scratch_path("stats.json");
-    ServerProcess server(
-        {"--policy", "py3", "--cpu-threads", "2", "--max-message", "64MiB", "--stats", stats_path});
-    Client waiting(server.port());  // its thread sits in recv
-    Client stuck(server.port());    // its thread ends up blocked in sendall: nobody reads
-    ASSERT_EQ(waiting.echo("hello"), "hello");
-    EXPECT_GT(fill_without_reading(stuck), 0u);
-
-    const auto signalled = Clock::now();
-    server.signal(sig);
-    const auto code = server.wait(10s * kSlowdown);
-    const auto took = Clock::now() - signalled;
-    ASSERT_TRUE(code.has_value()) << "still running 10s after the signal";
-    EXPECT_EQ(*code, 0) << server.stderr_text();
-    EXPECT_LT(took, 1s * kSlowdown)
-        << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << "ms";
-    EXPECT_TRUE(waiting.closed_by_peer_within(1s));
-
-    const auto stats = json::parse(read_file(stats_path));
-    for (const auto* key : {"context", "config", "run", "lock", "fib", "connections", "messages"}) {
-      EXPECT_TRUE(stats.contains(key)) << key;
-    }
-    EXPECT_EQ(stats["lock"]["policy"], "py3");
-    EXPECT_EQ(stats["run"]["stopped_by"], "request");
-    EXPECT_GT(stats["fib"]["calls"].get<double>(), 0);
-    EXPECT_GT(stats["fib"]["calls_per_s"].get<double>(), 0);
-    // Two busy threads for the run: CPU time is there and at most both threads' wall time.
-    const double cpu_s = stats["fib"]["cpu_s"].get<double>();
-    EXPECT_GT(cpu_s, 0);
-    EXPECT_LE(cpu_s, 2 * stats["fib"]["elapsed_s"].get<double>() * 1.05 + 0.01);
-    EXPECT_GE(stats["fib"]["calls_per_cpu_s"].get<double>(),
-              stats["fib"]["calls_per_s"].get<double>() / 2 * 0.95);
-    EXPECT_EQ(stats["fib"]["threads"], 2);
-    EXPECT_EQ(stats["connections"]["served"], 2);
-    EXPECT_GE(stats["messages"]["count"].get<int>(), 1);
-    EXPECT_GE(stats["messages"]["handling_ns"]["count"].get<int>(), 1);
-    EXPECT_GT(stats["messages"]["handling_ns"]["p50_ns"].get<double>(), 0);
-    EXPECT_EQ(stats["lock"]["stats"]["roles"]["cpu"]["threads"], 2);
-    EXPECT_EQ(stats["lock"]["stats"]["roles"]["main"]["threads"], 1);
-    EXPECT_TRUE(stats["context"].contains("cores_online"));
-  }
-}
-
-TEST(ServerProcessTest, StopsByItselfAfterDuration) {
-  const auto stats_path = scratch_path("stats.json");
-  ServerProcess server({"--cpu-threads", "1", "--duration", "300ms", "--stats", stats_path});
-  const auto code = server.wait(10s * kSlowdown);
-  ASSERT_TRUE(code.has_value());
-  EXPECT_EQ(*code, 0) << server.stderr_text();
-  const auto stats = json::parse(read_file(stats_path));
-  EXPECT_EQ(stats["run"]["stopped_by"], "duration");
-  EXPECT_GE(stats["run"]["duration_s"].get<double>(), 0.29);
 }
 
 TEST(ServerProcessTest, RejectsBadInputWithExitCodeTwoAndOneLine) {
@@ -286,11 +122,8 @@ TEST(ServerProcessTest, RejectsBadInputWithExitCodeTwoAndOneLine) {
   for (const auto& args : cases) {
     SCOPED_TRACE(args.back());
     const auto result = run_server_to_completion(args, 20s * kSlowdown);
-    EXPECT_EQ(result.exit_code, 2) << result.err;
-    EXPECT_EQ(result.out, "");  // no ready line: nothing started
-    ASSERT_FALSE(result.err.empty());
-    EXPECT_EQ(result.err.find('\n'), result.err.size() - 1) << "more than one line: " << result.err;
-    EXPECT_EQ(result.err.rfind("convoy-server: error: ", 0), 0u) << result.err;
+    ASSERT_FALSE(result.err.empty()) << "exit code " << result.exit_code;
+    expect_usage_error(result);
     EXPECT_LT(result.err.size(), 400u);
   }
 }
@@ -384,38 +217,10 @@ TEST(ServerProcessTest, ExitsWithOneWhenTheAddressCannotBeBound) {
 
 TEST(ServerProcessTest, WhenBlockingReleasesHalfAsOftenAsAlways) {
   // A client that waits between messages: recv always has to wait, send never does.
-  auto acquisitions = [](const std::vector<std::string>& extra) {
-    const auto stats_path = scratch_path("stats.json");
-    std::vector<std::string> args{"--cpu-threads", "0", "--stats", stats_path};
-    args.insert(args.end(), extra.begin(), extra.end());
-    ServerProcess server(args);
-    {
-      Client client(server.port());
-      for (int i = 0; i < 40; ++i) {
-        EXPECT_EQ(client.echo("message"), "message");
-        std::this_thread::sleep_for(2ms);
-      }
-    }
-    std::this_thread::sleep_for(50ms);
-    return static_cast<double>(io_acquisitions(stop_and_read_stats(server, stats_path))) / 40;
-  };
-  EXPECT_NEAR(acquisitions({"--io-release", "always"}), 2.0, 0.1);
-  EXPECT_NEAR(acquisitions({"--io-release", "when-blocking"}), 1.0, 0.1);
-  EXPECT_NEAR(acquisitions({"--io-release", "always", "--timeout-socket"}), 4.0, 0.15);
-}
-
-TEST(ServerProcessTest, PrintedConfigurationLoadsBackUnchanged) {
-  const auto first = run_server_to_completion(
-      {"--policy", "py2", "--check-interval", "50", "--switch-interval", "0.001s", "--idle-timeout",
-       "1500ms", "--max-message", "64KiB", "--timeout-socket", "--print-config"});
-  ASSERT_EQ(first.exit_code, 0) << first.err;
-  EXPECT_NE(first.out.find("\nswitch-interval=\"1ms\"\n"), std::string::npos) << first.out;
-  EXPECT_NE(first.out.find("\nmax-message=65536\n"), std::string::npos) << first.out;
-  const auto path = scratch_path("printed.toml");
-  { std::ofstream(path) << first.out; }
-  const auto second = run_server_to_completion({"--config", path, "--print-config"});
-  ASSERT_EQ(second.exit_code, 0) << second.err;
-  EXPECT_EQ(second.out, first.out);
+  EXPECT_NEAR(io_acquisitions_per_message({"--io-release", "always"}, 40), 2.0, 0.1);
+  EXPECT_NEAR(io_acquisitions_per_message({"--io-release", "when-blocking"}, 40), 1.0, 0.1);
+  EXPECT_NEAR(io_acquisitions_per_message({"--io-release", "always", "--timeout-socket"}, 40), 4.0,
+              0.15);
 }
 
 }  // namespace

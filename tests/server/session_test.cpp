@@ -121,42 +121,43 @@ TEST(SessionTest, EchoesEveryByteAndCountsMessages) {
   EXPECT_EQ(stats.handling_ns.count(), stats.messages);
 }
 
-// Acquisitions of the io thread: one on entry, then per message as the I/O mode dictates, then
-// the final recv that sees the peer's close.
-TEST(SessionTest, AlwaysReleasesAroundRecvAndSend) {
-  SessionRun run(IoConfig{IoRelease::always, false, 0s});
+// Acquisitions of the io thread over 30 messages and the peer's close: one on entry, then per
+// message as the I/O mode dictates, then the final recv that sees the peer's close.
+std::uint64_t io_acquisitions_over_30_messages(const IoConfig& io) {
+  SessionRun run(io);
   run.ping_pong(30);
   run.close_and_finish();
-  EXPECT_EQ(run.io_acquisitions(), 1u + 2 * 30 + 1);
+  return run.io_acquisitions();
+}
+
+TEST(SessionTest, AlwaysReleasesAroundRecvAndSend) {
+  EXPECT_EQ(io_acquisitions_over_30_messages(IoConfig{IoRelease::always, false, 0s}),
+            1u + 2 * 30 + 1);
 }
 
 TEST(SessionTest, WhenBlockingReleasesOnlyToWait) {
-  SessionRun run(IoConfig{IoRelease::when_blocking, false, 0s});
-  run.ping_pong(30);
-  run.close_and_finish();
+  const auto acquisitions =
+      io_acquisitions_over_30_messages(IoConfig{IoRelease::when_blocking, false, 0s});
   // recv re-acquires when it has to wait, send completes while holding the lock (none): at most
   // one a message. A recv whose message is already there (the client was quicker than this
   // thread, as on a loaded machine) does not wait, so fewer is fine.
-  EXPECT_GE(run.io_acquisitions(), 1u);
-  EXPECT_LE(run.io_acquisitions(), 1u + 30 + 1);
+  EXPECT_GE(acquisitions, 1u);
+  EXPECT_LE(acquisitions, 1u + 30 + 1);
 }
 
 TEST(SessionTest, TimeoutSocketReleasesTwicePerCall) {
-  SessionRun run(IoConfig{IoRelease::always, true, 0s});
-  run.ping_pong(30);
-  run.close_and_finish();
   // poll + recv, poll + send per message; poll + recv for the close.
-  EXPECT_EQ(run.io_acquisitions(), 1u + 4 * 30 + 2);
+  EXPECT_EQ(io_acquisitions_over_30_messages(IoConfig{IoRelease::always, true, 0s}),
+            1u + 4 * 30 + 2);
 }
 
 TEST(SessionTest, TimeoutSocketWhenBlockingReleasesOnlyForThePoll) {
-  SessionRun run(IoConfig{IoRelease::when_blocking, true, 10s});
-  run.ping_pong(30);
-  run.close_and_finish();
+  const auto acquisitions =
+      io_acquisitions_over_30_messages(IoConfig{IoRelease::when_blocking, true, 10s});
   // Only a poll that waits releases: at most one a message (as above), never the four of
   // TimeoutSocketReleasesTwicePerCall.
-  EXPECT_GE(run.io_acquisitions(), 1u);
-  EXPECT_LE(run.io_acquisitions(), 1u + 30 + 1);
+  EXPECT_GE(acquisitions, 1u);
+  EXPECT_LE(acquisitions, 1u + 30 + 1);
 }
 
 TEST(SessionTest, MoreThanMaxMessagePendingIsReadInChunks) {

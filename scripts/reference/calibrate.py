@@ -28,7 +28,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import echo_server  # noqa: E402  (fib and the handler the reference runs measure)
+sys.dont_write_bytecode = True  # no compiled files beside the scripts
+import echo_server  # noqa: E402  (the handler the reference runs measure)
+import fib_threads  # noqa: E402  (their fib)
 
 FAST = set(["NOP", "LOAD_FAST", "LOAD_CONST", "STORE_FAST", "POP_TOP", "ROT_TWO", "ROT_THREE",
             "ROT_FOUR", "DUP_TOP", "DUP_TOPX", "JUMP_FORWARD", "RETURN_VALUE"])
@@ -57,7 +59,7 @@ def ns_per_call(depth, seconds):
         n = 0
         start = cpu_seconds()
         while True:
-            echo_server.fib(depth)
+            fib_threads.fib(depth)
             n += 1
             used = cpu_seconds() - start
             if used >= per_round:
@@ -184,7 +186,7 @@ def main():
     depth = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 2.0
     traced_depth = min(depth, 12)
-    tracer = Tracer(echo_server.fib.__code__).run(echo_server.fib, traced_depth)
+    tracer = Tracer(fib_threads.fib.__code__).run(fib_threads.fib, traced_depth)
     calls = tracer.entries
     opcodes = len(tracer.sequence) / calls
     ticks = (ticking(tracer.sequence) + calls) / calls  # one tick per frame entry

@@ -11,20 +11,10 @@ import asyncio
 import os
 import signal
 import sys
-import threading
 import time
 
-
-def fib(n):
-    if n < 2:
-        return n
-    return fib(n - 1) + fib(n - 2)
-
-
-def burn(depth, calls):
-    while True:
-        fib(depth)
-        calls[0] += 1
+sys.dont_write_bytecode = True  # no compiled files beside the scripts
+from fib_threads import add_server_arguments, start_fib_threads
 
 
 class Echo(asyncio.Protocol):
@@ -46,13 +36,9 @@ class Echo(asyncio.Protocol):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bind", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--cpu-threads", type=int, default=1)
-    parser.add_argument("--fib-depth", type=int, default=20)
+    add_server_arguments(parser)
     parser.add_argument("--switch-interval", type=float, default=None,
                         help="seconds, for sys.setswitchinterval")
-    parser.add_argument("--duration", type=float, default=0, help="seconds; 0 = until signalled")
     args = parser.parse_args()
     if args.switch_interval is not None:
         sys.setswitchinterval(args.switch_interval)
@@ -61,11 +47,7 @@ def main():
     asyncio.set_event_loop(loop)
     server = loop.run_until_complete(
         loop.create_server(Echo, args.bind, args.port, reuse_address=True))
-    calls = [0]
-    for _ in range(args.cpu_threads):
-        t = threading.Thread(target=burn, args=(args.fib_depth, calls))
-        t.daemon = True
-        t.start()
+    calls = start_fib_threads(args.cpu_threads, args.fib_depth)
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, loop.stop)
     if args.duration > 0:

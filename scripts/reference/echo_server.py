@@ -16,22 +16,13 @@ import sys
 import threading
 import time
 
+sys.dont_write_bytecode = True  # no compiled files beside the scripts
+from fib_threads import add_server_arguments, start_fib_threads
+
 try:
     import socketserver
 except ImportError:  # Python 2
     import SocketServer as socketserver
-
-
-def fib(n):
-    if n < 2:
-        return n
-    return fib(n - 1) + fib(n - 2)
-
-
-def burn(depth, calls):
-    while True:
-        fib(depth)
-        calls[0] += 1
 
 
 class EchoHandler(socketserver.BaseRequestHandler):
@@ -58,15 +49,11 @@ class Server(socketserver.ThreadingTCPServer):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bind", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--cpu-threads", type=int, default=1)
-    parser.add_argument("--fib-depth", type=int, default=20)
+    add_server_arguments(parser)
     parser.add_argument("--switch-interval", type=float, default=None,
                         help="seconds, for sys.setswitchinterval (Python 3)")
     parser.add_argument("--check-interval", type=int, default=None,
                         help="ticks, for sys.setcheckinterval (Python 2)")
-    parser.add_argument("--duration", type=float, default=0, help="seconds; 0 = until signalled")
     args = parser.parse_args()
 
     if args.switch_interval is not None:
@@ -79,11 +66,7 @@ def main():
         sys.setcheckinterval(args.check_interval)
 
     server = Server((args.bind, args.port), EchoHandler)
-    calls = [0]
-    for _ in range(args.cpu_threads):
-        t = threading.Thread(target=burn, args=(args.fib_depth, calls))
-        t.daemon = True
-        t.start()
+    calls = start_fib_threads(args.cpu_threads, args.fib_depth)
 
     def stop(signum, frame):
         raise KeyboardInterrupt

@@ -92,11 +92,15 @@ def _seconds(a):
     return 0
 
 
+def _answer(value):
+    """Prints a lookup's answer; the exit status says whether there was one."""
+    if value:
+        print(value)
+    return 0 if value else 1
+
+
 def _emulating(a):
-    name = policies.emulating(policies.load(a.policies), a.family)
-    if name:
-        print(name)
-    return 0 if name else 1
+    return _answer(policies.emulating(policies.load(a.policies), a.family))
 
 
 def _fidelity_plan(a):
@@ -112,10 +116,7 @@ def _fidelity_plan(a):
 
 
 def _policy_family(a):
-    family = policies.family_of(policies.load(a.policies), a.policy)
-    if family:
-        print(family)
-    return 0 if family else 1
+    return _answer(policies.family_of(policies.load(a.policies), a.policy))
 
 
 def _print_timeline(result):

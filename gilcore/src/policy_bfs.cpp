@@ -47,6 +47,32 @@ BfsGil::Task* BfsGil::find_task(ThreadState& t) noexcept {
   return best;
 }
 
+// With mutex_ held, in the run queue: waits until a yield or release makes `me` the running
+// task (running_ == &me). The mutex is released while waiting.
+void BfsGil::wait_until_chosen(Task& me, ThreadCounters& counters) noexcept {
+  while (running_.load(std::memory_order_relaxed) != &me) {
+    // Timed, against a holder in a long tick; longer with more waiters (_bfs_timed_wait).
+    const auto timeout = std::chrono::nanoseconds(static_cast<std::int64_t>(
+        static_cast<double>(queue_.size()) * static_cast<double>(rr_ns_) * 0.55));
+    if (!me.cond.wait_until(mutex_, posix::deadline_after(timeout))) {
+      flags_.fetch_or(kCheckDepleted, std::memory_order_relaxed);
+      counters.bump_own(kWaitTimeouts);
+    } else if (running_.load(std::memory_order_relaxed) != &me) {
+      counters.bump(Counter::futile_wakeups);
+    }
+    // Chosen, but the yielder was more urgent: give it a moment to take the lock back.
+    if (snatch_ && running_.load(std::memory_order_relaxed) == &me && snatch_open_ &&
+        me.deadline_ns > snatch_deadline_ns_ && me.deadline_ns >= python_time_ns_) {
+      mutex_.unlock();
+      const auto spin_from = Clock::now();
+      while (running_.load(std::memory_order_relaxed) == &me &&
+             Clock::to_ns(Clock::now() - spin_from) < kSwitchBackNs) {
+      }
+      mutex_.lock();
+    }
+  }
+}
+
 void BfsGil::acquire(ThreadState& t) noexcept {
   auto& counters = t.counters();
   Task& me = task_of(t);
@@ -80,27 +106,7 @@ void BfsGil::acquire(ThreadState& t) noexcept {
         flags_.fetch_or(kCheckDepleted, std::memory_order_relaxed);
       }
       queue_.push_back(me);
-      while (running_.load(std::memory_order_relaxed) != &me) {
-        // Timed, against a holder in a long tick; longer with more waiters (_bfs_timed_wait).
-        const auto timeout = std::chrono::nanoseconds(static_cast<std::int64_t>(
-            static_cast<double>(queue_.size()) * static_cast<double>(rr_ns_) * 0.55));
-        if (!me.cond.wait_until(mutex_, posix::deadline_after(timeout))) {
-          flags_.fetch_or(kCheckDepleted, std::memory_order_relaxed);
-          counters.bump_own(kWaitTimeouts);
-        } else if (running_.load(std::memory_order_relaxed) != &me) {
-          counters.bump(Counter::futile_wakeups);
-        }
-        // Chosen, but the yielder was more urgent: give it a moment to take the lock back.
-        if (snatch_ && running_.load(std::memory_order_relaxed) == &me && snatch_open_ &&
-            me.deadline_ns > snatch_deadline_ns_ && me.deadline_ns >= python_time_ns_) {
-          mutex_.unlock();
-          const auto spin_from = Clock::now();
-          while (running_.load(std::memory_order_relaxed) == &me &&
-                 Clock::to_ns(Clock::now() - spin_from) < kSwitchBackNs) {
-          }
-          mutex_.lock();
-        }
-      }
+      wait_until_chosen(me, counters);
       queue_.remove(me);
     }
   }

@@ -150,6 +150,7 @@ class BfsGil final {
   [[gnu::noinline]] void check(ThreadState& t) noexcept;
   std::uint64_t ran_ns(const Task& task) const noexcept;
   Task* find_task(ThreadState& t) noexcept;
+  void wait_until_chosen(Task& me, ThreadCounters& counters) noexcept;
 
   const std::int64_t rr_ns_;
   const std::int64_t deadline_factor_;

@@ -18,7 +18,7 @@ namespace gilcore {
 /// ticks are steady_clock nanoseconds. Ticks are only ever subtracted from ticks of the same clock.
 /// The calibration (two 10 ms windows) runs on the first use of the clock, once, whichever thread
 /// comes first (the others wait for it): a program that never reads the clock does not pay for it.
-/// The Interpreter reads it when it is constructed, before any emulated thread runs.
+/// Every ThreadState (and the Interpreter) reads it when constructed, before any lock operation.
 class Clock {
  public:
   /// A raw timestamp in ticks. Cheap; callable from any thread.

@@ -38,17 +38,12 @@ dry_run=0 plot=1 profiles="" use_profiles=1
 split_options "$@"
 set -- "${OPTIONS[@]}"
 while (($#)); do
+  if real_option "$@"; then shift "$TAKEN"; continue; fi
   case "$1" in
-    --interpreters) need "$@"; interpreters=$2; shift 2 ;;
-    --interpreter) need "$@"; explicit+=("$2"); shift 2 ;;
-    --server-cpus) need "$@"; server_cpus=$2; shift 2 ;;
-    --client-cpus) need "$@"; client_cpus=$2; shift 2 ;;
-    --out) need "$@"; out=$2; shift 2 ;;
     --profiles) need "$@"; profiles=$2; shift 2 ;;
     --no-profiles) use_profiles=0; shift ;;
     --dry-run) dry_run=1; shift ;;
     --no-plot) plot=0; shift ;;
-    --no-build) build=0; shift ;;
     -h | --help) usage; exit 0 ;;
     -*) unknown_option "$1" ;;
     *) [[ -z "$scenario_file" ]] || die "one scenario file at most ('$scenario_file', then '$1')"

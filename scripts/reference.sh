@@ -42,9 +42,8 @@ server_cpus="" client_cpus="" out="" build=1 io_model=threads switch_interval=""
 split_options "$@"
 set -- "${OPTIONS[@]}"
 while (($#)); do
+  if real_option "$@"; then shift "$TAKEN"; continue; fi
   case "$1" in
-    --interpreters) need "$@"; interpreters=$2; shift 2 ;;
-    --interpreter) need "$@"; explicit+=("$2"); shift 2 ;;
     --list) list_only=1; shift ;;
     --switch-interval) need "$@"; switch_interval=$2; shift 2 ;;
     --check-interval) need "$@"; check_interval=$2; shift 2 ;;
@@ -53,10 +52,6 @@ while (($#)); do
     --fib-depth) need "$@"; fib_depth=$2; shift 2 ;;
     --think) need "$@"; think=$2; shift 2 ;;
     --io-model) need "$@"; io_model=$2; shift 2 ;;
-    --server-cpus) need "$@"; server_cpus=$2; shift 2 ;;
-    --client-cpus) need "$@"; client_cpus=$2; shift 2 ;;
-    --out) need "$@"; out=$2; shift 2 ;;
-    --no-build) build=0; shift ;;
     -h | --help) usage; exit 0 ;;
     *) unknown_option "$1" ;;
   esac

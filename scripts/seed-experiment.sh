@@ -30,18 +30,13 @@ explicit=() server_cpus="" client_cpus="" out="" build=1
 split_options "$@"
 set -- "${OPTIONS[@]}"
 while (($#)); do
+  if real_option "$@"; then shift "$TAKEN"; continue; fi
   case "$1" in
     --messages) need "$@"; messages=$2; shift 2 ;;
     --size) need "$@"; size=$2; shift 2 ;;
     --cpu-threads) need "$@"; cpu_threads=$2; shift 2 ;;
     --fib-depth) need "$@"; fib_depth=$2; shift 2 ;;
     --policies) need "$@"; policies=$2; shift 2 ;;
-    --interpreters) need "$@"; interpreters=$2; shift 2 ;;
-    --interpreter) need "$@"; explicit+=("$2"); shift 2 ;;
-    --server-cpus) need "$@"; server_cpus=$2; shift 2 ;;
-    --client-cpus) need "$@"; client_cpus=$2; shift 2 ;;
-    --out) need "$@"; out=$2; shift 2 ;;
-    --no-build) build=0; shift ;;
     -h | --help) usage; exit 0 ;;
     *) unknown_option "$1" ;;
   esac

@@ -8,5 +8,6 @@ size="100 16KiB"
 duration="3s"
 warmup="0.5s"
 repetitions="2"
-# A scenario is "ok" when the emulated mean round trip is within 25 % of the real one.
-tolerance="0.25"
+# A scenario is "ok" when the emulated mean round trip is within 25 % of the real one; py2 is held
+# to 50 % (its cost model is coarser: ticks of a fixed cost, where CPython 2.7's vary by opcode).
+tolerance="0.25 py2=0.5"

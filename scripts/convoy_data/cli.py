@@ -107,6 +107,9 @@ def _fidelity_plan(a):
     values = fidelity.read_settings(a.scenarios)
     if a.check:
         return 0
+    listed = os.path.join(a.out, "policies.json")  # convoy-server --list-policies --json
+    if os.path.exists(listed):
+        fidelity.check_tolerance_policies(values, policies.names(policies.load(listed)))
     interpreters = fidelity.read_interpreters(a.interpreters)
     the_plan = fidelity.plan(values, interpreters, a.root, a.server_bin, a.out)
     if not the_plan["runs"]:

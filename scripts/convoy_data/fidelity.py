@@ -9,7 +9,10 @@ scripts/calibrate.sh when it has one) x repetition, repetitions outermost and th
 alternating, written as
 OUT/plan.json and OUT/todo, and per run OUT/points/ID/{params.json, server.cmd, client.args}.
 The report merges the repetitions' histograms per scenario, interpreter and side and compares
-them: percentiles, means, their ratio, a two-sample Kolmogorov-Smirnov distance, a verdict."""
+them: percentiles, means, their ratio, a two-sample Kolmogorov-Smirnov distance, a verdict.
+
+The tolerance is a number, the largest |ratio - 1| that is ok (0.25: within 25 %), optionally
+followed by POLICY=NUMBER for the policies held to another one: "0.25 py2=0.5"."""
 
 import csv
 import itertools
@@ -52,9 +55,9 @@ def settings(raw):
         given = given if isinstance(given, list) else str(given).split()
         if not given:
             raise ValueError(f"{name} is empty")
-        if name in SCALARS and len(given) != 1:
+        if name in SCALARS and name != "tolerance" and len(given) != 1:
             raise ValueError(f"{name} takes one value, not {len(given)}")
-        values[name] = given if name in AXES else given[0]
+        values[name] = given if name in AXES else " ".join(given)
     for d in values["think"] + values["switch_interval"] + [values["duration"], values["warmup"],
                                                           values["reply_timeout"]]:
         units.parse_duration_ns(d)
@@ -64,13 +67,44 @@ def settings(raw):
     if int(values["repetitions"]) < 1:
         raise ValueError("repetitions must be at least 1")
     values["size"] = [str(_size_bytes(s)) for s in values["size"]]
-    try:
-        tolerance = float(values["tolerance"])
-    except ValueError:
-        raise ValueError(f"tolerance '{values['tolerance']}' is not a number (0.25 = within 25 %)") from None
-    if not 0 < tolerance < 10:
-        raise ValueError("tolerance must be above 0 (0.25 = within 25 %)")
+    tolerances(values["tolerance"])
     return values
+
+
+def tolerances(text):
+    """{policy: tolerance} from 'NUMBER [POLICY=NUMBER ...]'; the key '' holds the default."""
+    found = {}
+    for word in str(text).split():
+        policy, _, number = word.rpartition("=")
+        try:
+            value = float(number)
+        except ValueError:
+            raise ValueError(f"tolerance '{word}' is not a number (0.25 = within 25 %; "
+                             "py2=0.5 for one policy)") from None
+        if not 0 < value < 10:
+            raise ValueError(f"tolerance '{word}' must be above 0 (0.25 = within 25 %)")
+        if policy and not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", policy):
+            raise ValueError(f"tolerance: '{policy}' is not a policy name")
+        if policy in found:
+            raise ValueError(f"tolerance: {policy or 'the default'} is given twice")
+        found[policy] = value
+    if "" not in found:
+        raise ValueError(f"tolerance '{text}' has no default (a plain number first: '0.25 py2=0.5')")
+    return found
+
+
+def check_tolerance_policies(values, policy_names):
+    """Dies with ValueError when the tolerance names a policy convoy-server does not have."""
+    for policy in tolerances(values["tolerance"]):
+        if policy and policy not in policy_names:
+            raise ValueError(f"tolerance: no policy '{policy}' (policies: {', '.join(policy_names)})")
+
+
+def describe_tolerances(text):
+    """'±25% (py2 ±50%)' for the table's caption."""
+    found = tolerances(text)
+    others = ", ".join(f"{p} ±{t:.0%}" for p, t in sorted(found.items()) if p)
+    return f"±{found['']:.0%}" + (f" ({others})" if others else "")
 
 
 def scenarios(values):
@@ -252,7 +286,7 @@ def ks_distance(a, b):
 COLUMNS = ("scenario", "interpreter", "policy", "cpu_threads", "think", "switch_interval", "size",
            "real_runs", "emulated_runs", "real_p50_ms", "real_p90_ms", "real_p99_ms", "real_mean_ms",
            "emulated_p50_ms", "emulated_p90_ms", "emulated_p99_ms", "emulated_mean_ms", "mean_ratio",
-           "ks", "verdict", "fitted_runs", "fitted_p50_ms", "fitted_p90_ms", "fitted_p99_ms",
+           "ks", "tolerance", "verdict", "fitted_runs", "fitted_p50_ms", "fitted_p90_ms", "fitted_p99_ms",
            "fitted_mean_ms", "fitted_ratio", "fitted_ks", "fitted_verdict")
 
 
@@ -276,7 +310,7 @@ def report_rows(out):
     the_plan = points.load_json(os.path.join(out, "plan.json"))
     if not isinstance(the_plan, dict) or "runs" not in the_plan:
         raise ValueError(f"no fidelity plan in '{out}' (plan.json is missing or broken)")
-    tolerance = float(the_plan["settings"]["tolerance"])
+    tolerance_of = tolerances(the_plan["settings"]["tolerance"])
     groups = {}
     for run in the_plan["runs"]:
         p = run["params"]
@@ -293,7 +327,9 @@ def report_rows(out):
         hist = {side: merged(g[side]) for side in ("real", "emulated", "fitted")}
         row = {"scenario": scenario, "interpreter": interp, "policy": p["policy"],
                **{k: p[k] for k in AXES}, "real_runs": len(g["real"]),
-               "emulated_runs": len(g["emulated"]), "fitted_runs": len(g["fitted"])}
+               "emulated_runs": len(g["emulated"]), "fitted_runs": len(g["fitted"]),
+               "tolerance": tolerance_of.get(p["policy"], tolerance_of[""])}
+        tolerance = row["tolerance"]
         for side, h in hist.items():
             for q, name in ((0.5, "p50"), (0.9, "p90"), (0.99, "p99")):
                 row[f"{side}_{name}_ms"] = _ms(quantile(h, q))
@@ -306,7 +342,7 @@ def report_rows(out):
         else:  # no profile: nothing fitted to compare
             row.update(fitted_ratio=None, fitted_ks=None, fitted_verdict="")
         rows.append(row)
-    return rows, tolerance
+    return rows, the_plan["settings"]["tolerance"]
 
 
 def write_report(out):
@@ -340,7 +376,8 @@ def write_report(out):
                f"{r['fitted_verdict'] or '-'}" if fitted else ""))
     verdicts = [r["verdict"] for r in rows]
     lines.append("")
-    lines.append(f"times in ms; ratio = emulated/real mean, within ±{tolerance:.0%} is ok; KS = the "
+    lines.append(f"times in ms; ratio = emulated/real mean, within {describe_tolerances(tolerance)} "
+                 f"is ok; KS = the "
                  f"largest gap between the two CDFs. {verdicts.count('ok')} ok, "
                  f"{verdicts.count('miss')} missed, {verdicts.count('failed')} failed "
                  f"of {len(verdicts)}.")

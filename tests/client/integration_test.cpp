@@ -247,13 +247,8 @@ TEST(ClientRunTest, InterruptEndsTheRunWithPartialResults) {
 }
 
 // Sanitizer builds run several times slower (and ASan keeps freed memory in quarantine).
-#if defined(CONVOY_SANITIZER_thread) || defined(CONVOY_SANITIZER_address)
-constexpr int kSlowdown = 4;
-constexpr bool kSanitized = true;
-#else
-constexpr int kSlowdown = 1;
-constexpr bool kSanitized = false;
-#endif
+using convoy::testing::kSanitized;
+using convoy::testing::kSlowdown;
 
 std::uint64_t count_of(const nlohmann::json& results, const char* group, const char* key) {
   return results.at(group).at(key).get<std::uint64_t>();

@@ -119,12 +119,18 @@ TEST(ClientReportTest, CsvHasOneRowPerSecond) {
   EXPECT_EQ(lines[3], "2,1,40.000,40.000,40.000");
 }
 
-TEST(ClientReportTest, SummaryTableNamesTheLatenciesAndErrors) {
+// An open-loop run of a second at 5000 requests/s against port 9000.
+Config open_loop_config() {
   Config c;
   c.port = 9000;
   c.mode = Mode::open;
   c.rate = 5'000;
   c.duration = std::chrono::seconds(1);
+  return c;
+}
+
+TEST(ClientReportTest, SummaryTableNamesTheLatenciesAndErrors) {
+  const Config c = open_loop_config();
   std::ostringstream out;
   print_summary(out, c, sample_result());
   const std::string s = out.str();
@@ -137,11 +143,7 @@ TEST(ClientReportTest, SummaryTableNamesTheLatenciesAndErrors) {
 }
 
 TEST(ClientReportTest, UnansweredAndNotSentRequestsAreReported) {
-  Config c;
-  c.port = 9000;
-  c.mode = Mode::open;
-  c.rate = 5'000;
-  c.duration = std::chrono::seconds(1);
+  const Config c = open_loop_config();
   RunResult r = sample_result();
   r.sent = r.completed + 3;
   r.errors.lost = 3;

@@ -19,6 +19,15 @@ BfsGil::Config bfs(std::chrono::nanoseconds slice, bool snatch = true) {
   return {.rr_interval = slice, .deadline_factor = 8, .slice_check_ticks = 1, .snatch = snatch};
 }
 
+/// `first` holds the lock for a millisecond, which moves python time on, and lets go; then
+/// `next` takes it (and keeps it). `first` refilled its slice at the earlier python time.
+void hold_a_millisecond_then(BfsGil& gil, ThreadState& first, ThreadState& next) {
+  gil.acquire(first);
+  std::this_thread::sleep_for(1ms);
+  gil.release(first);
+  gil.acquire(next);
+}
+
 TEST(BfsGilTest, UncontendedAcquireRefillsTheSliceOnceAndIsNotContended) {
   BfsGil gil(bfs(10ms));
   ThreadState a(Role::io, 1);
@@ -31,11 +40,9 @@ TEST(BfsGilTest, UncontendedAcquireRefillsTheSliceOnceAndIsNotContended) {
 TEST(BfsGilTest, CheckPointIsInertWhileTheSliceLasts) {
   BfsGil gil(bfs(1h));
   ThreadState a(Role::cpu, 1);
-  gil.acquire(a);
-  for (int i = 0; i < 1000; ++i) gil.check_point(a);
-  EXPECT_EQ(a.counters().get(Counter::acquisitions), 1u);
-  EXPECT_EQ(a.counters().get(Counter::periodic_releases), 0u);
-  gil.release(a);
+  const Counters c = testing::alone_at_check_points(gil, a, 1000);
+  EXPECT_EQ(c.acquisitions, 1u);
+  EXPECT_EQ(c.periodic_releases, 0u);
 }
 
 TEST(BfsGilTest, WaiterWithAnEarlierDeadlinePreemptsAtTheHoldersNextCheckPoint) {
@@ -43,10 +50,7 @@ TEST(BfsGilTest, WaiterWithAnEarlierDeadlinePreemptsAtTheHoldersNextCheckPoint) 
   ThreadState early(Role::io, 1), holder(Role::cpu, 2);
   // `early` refills its slice first, at python time 0; the holder after early's hold has moved
   // the clock on, so its deadline is later.
-  gil.acquire(early);
-  std::this_thread::sleep_for(1ms);
-  gil.release(early);
-  gil.acquire(holder);
+  hold_a_millisecond_then(gil, early, holder);
 
   Waiter w(gil, early);
   wait_until([&] { return gil.preempt_requested(); });
@@ -64,10 +68,7 @@ TEST(BfsGilTest, WaiterWithAnEarlierDeadlinePreemptsAtTheHoldersNextCheckPoint) 
 TEST(BfsGilTest, WaiterWithALaterDeadlineOnlyAsksTheHolderToLookAtItsSlice) {
   BfsGil gil(bfs(1h));
   ThreadState holder(Role::cpu, 1), late(Role::io, 2);
-  gil.acquire(holder);
-  std::this_thread::sleep_for(1ms);
-  gil.release(holder);  // python time moves on; the holder keeps its deadline
-  gil.acquire(holder);
+  hold_a_millisecond_then(gil, holder, holder);  // the holder keeps its deadline
 
   Waiter w(gil, late);  // refills now: a later deadline than the holder's
   wait_until([&] { return gil.waiting() > 0; });
@@ -88,10 +89,7 @@ TEST(BfsGilTest, WaiterWithALaterDeadlineOnlyAsksTheHolderToLookAtItsSlice) {
 TEST(BfsGilTest, UsedUpSliceYieldsToAWaiterAtACheckPoint) {
   BfsGil gil(bfs(20ms));  // the 1 ms sleep below must not use it up
   ThreadState holder(Role::cpu, 1), late(Role::cpu, 2);
-  gil.acquire(holder);
-  std::this_thread::sleep_for(1ms);
-  gil.release(holder);
-  gil.acquire(holder);
+  hold_a_millisecond_then(gil, holder, holder);
   Waiter w(gil, late);
   const auto cap = std::chrono::steady_clock::now() + 5s;
   while (!w.held() && std::chrono::steady_clock::now() < cap) gil.check_point(holder);

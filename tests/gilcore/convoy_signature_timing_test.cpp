@@ -11,6 +11,7 @@
 
 #include "gilcore/fib.hpp"
 #include "gilcore/interpreter.hpp"
+#include "sanitizer.hpp"
 
 namespace gilcore {
 namespace {
@@ -58,14 +59,14 @@ TEST(ConvoySignatureTimingTest, Python3WaitsAboutAnIntervalForEveryReacquire) {
 }
 
 TEST(ConvoySignatureTimingTest, Python2ReacquiresWithinMicroseconds) {
-#if defined(CONVOY_SANITIZER_thread)
-  // py2's hand-off is a race between the woken waiter and the holder's next sem_trywait, and
-  // ThreadSanitizer's interception of the semaphore slows the waiter's side so much that the
-  // holder wins for milliseconds (5-15 ms medians here): its latency is measured in the other
-  // builds. The run itself stays, for the race detector.
-  (void)reacquire_waits(kind_of<Py2Gil>());
-  GTEST_SKIP() << "py2's latency is not meaningful under ThreadSanitizer";
-#endif
+  if (convoy::testing::kThreadSanitizer) {
+    // py2's hand-off is a race between the woken waiter and the holder's next sem_trywait, and
+    // ThreadSanitizer's interception of the semaphore slows the waiter's side so much that the
+    // holder wins for milliseconds (5-15 ms medians here): its latency is measured in the other
+    // builds. The run itself stays, for the race detector.
+    (void)reacquire_waits(kind_of<Py2Gil>());
+    GTEST_SKIP() << "py2's latency is not meaningful under ThreadSanitizer";
+  }
   const auto waits = reacquire_waits(kind_of<Py2Gil>());
   EXPECT_LT(waits.percentile(50), 500'000u) << "median re-acquire wait under py2";
 }

@@ -40,33 +40,12 @@ TEST(FifoGilTest, HandOffOrderEqualsArrivalOrder) {
   ThreadState holder(Role::cpu, 100);
   std::deque<ThreadState> states;
   for (int i = 0; i < kWaiters; ++i) states.emplace_back(i % 2 ? Role::io : Role::cpu, i + 1);
-  std::mutex order_mutex;
-  std::vector<int> order;
 
   gil.acquire(holder);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kWaiters; ++i) {
-    threads.emplace_back([&, i] {
-      gil.acquire(states[i]);
-      {
-        std::lock_guard lock(order_mutex);
-        order.push_back(i);
-      }
-      gil.release(states[i]);
-    });
-    wait_for_queue(gil, i + 1);  // thread i is queued before thread i + 1 starts
-  }
-  gil.release(holder);
-  for (auto& th : threads) th.join();
-
-  std::vector<int> arrival(kWaiters);
-  for (int i = 0; i < kWaiters; ++i) arrival[i] = i;
-  EXPECT_EQ(order, arrival);
-  EXPECT_EQ(holder.counters().get(Counter::handoffs), 1u);
-  for (int i = 0; i < kWaiters; ++i) {
-    EXPECT_EQ(states[i].counters().get(Counter::contended_acquisitions), 1u) << i;
-    EXPECT_EQ(states[i].counters().get(Counter::handoffs), i + 1 < kWaiters ? 1u : 0u) << i;
-  }
+  const auto order =
+      testing::served_order(gil, holder, states, [&](int n) { return gil.waiting() >= n; });
+  EXPECT_EQ(order, testing::arrival_order(kWaiters));
+  testing::expect_handed_along(holder, states);
   EXPECT_EQ(gil.waiting(), 0);
 }
 

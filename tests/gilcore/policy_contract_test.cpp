@@ -11,6 +11,7 @@
 #include "gilcore/interpreter.hpp"
 #include "lock_threads.hpp"
 #include "policy_support.hpp"
+#include "sanitizer.hpp"
 
 namespace gilcore {
 namespace {
@@ -31,11 +32,7 @@ class PolicyContractTest : public ::testing::Test {
 TYPED_TEST_SUITE(PolicyContractTest, testing::AllPolicies);
 
 constexpr int kThreads = 8;
-#if defined(CONVOY_SANITIZER_thread)
-constexpr int kRounds = 300;
-#else
-constexpr int kRounds = 2000;
-#endif
+constexpr int kRounds = 2400 / convoy::testing::kSlowdown;
 
 TYPED_TEST(PolicyContractTest, AtMostOneHolderAndEveryThreadFinishes) {
   Interpreter interpreter(this->config());

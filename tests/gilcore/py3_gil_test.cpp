@@ -30,11 +30,9 @@ TEST(Python3GilTest, UncontendedAcquireIsNotCountedAsContendedOrSwitched) {
 TEST(Python3GilTest, CheckPointIsInertWithoutARequest) {
   Py3Gil gil(py3(5ms));
   ThreadState a(Role::cpu, 1);
-  gil.acquire(a);
-  for (int i = 0; i < 1000; ++i) gil.check_point(a);
-  EXPECT_EQ(a.counters().get(Counter::acquisitions), 1u);
-  EXPECT_EQ(a.counters().get(Counter::forced_switches), 0u);
-  gil.release(a);
+  const Counters c = testing::alone_at_check_points(gil, a, 1000);
+  EXPECT_EQ(c.acquisitions, 1u);
+  EXPECT_EQ(c.forced_switches, 0u);
 }
 
 TEST(Python3GilTest, TakerConsumesThePendingDropRequest) {

@@ -16,6 +16,7 @@
 
 #include "gilcore/interpreter.hpp"
 #include "lock_threads.hpp"
+#include "sanitizer.hpp"
 
 namespace gilcore {
 namespace {
@@ -51,9 +52,8 @@ int run_without_syscalls(F&& f) {
 }
 
 TEST(PyPyGilTest, AnUncontendedBlockingRegionMakesNoSystemCall) {
-#if defined(CONVOY_SANITIZER_thread) || defined(CONVOY_SANITIZER_address)
-  GTEST_SKIP() << "a sanitizer's runtime makes system calls of its own";
-#endif
+  if (convoy::testing::kSanitized)
+    GTEST_SKIP() << "a sanitizer's runtime makes system calls of its own";
   PyPyGil gil(PyPyGil::Config{});
   ThreadState t(Role::io, 1);
   auto regions = [&] {

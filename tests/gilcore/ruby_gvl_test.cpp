@@ -1,7 +1,7 @@
 // ruby's queue discipline, which does not depend on time: FIFO order, direct hand-off.
 #include <atomic>
 #include <chrono>
-#include <memory>
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -47,35 +47,15 @@ TEST(RubyGvlTest, ReleaseHandsTheLockOverInArrivalOrder) {
   RubyGvl gil(ruby(RubyGvl::Timer::thread));
   ThreadState holder(Role::cpu, 1);
   constexpr int kWaiters = 4;
-  std::vector<std::unique_ptr<ThreadState>> states;
-  for (int i = 0; i < kWaiters; ++i) {
-    states.push_back(std::make_unique<ThreadState>(Role::io, static_cast<std::uint32_t>(i + 2)));
-  }
-  std::mutex order_mutex;
-  std::vector<int> order;
+  std::deque<ThreadState> states;
+  for (int i = 0; i < kWaiters; ++i)
+    states.emplace_back(Role::io, static_cast<std::uint32_t>(i + 2));
 
   gil.acquire(holder);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kWaiters; ++i) {
-    threads.emplace_back([&, i] {
-      gil.acquire(*states[i]);
-      {
-        std::lock_guard lock(order_mutex);
-        order.push_back(i);
-      }
-      gil.release(*states[i]);
-    });
-    wait_until_queued(gil, i + 1);  // arrival order is known
-  }
-  gil.release(holder);
-  for (auto& th : threads) th.join();
-
-  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3}));
-  EXPECT_EQ(holder.counters().get(Counter::handoffs), 1u);
-  for (int i = 0; i < kWaiters; ++i) {
-    EXPECT_EQ(states[i]->counters().get(Counter::contended_acquisitions), 1u) << i;
-    EXPECT_EQ(states[i]->counters().get(Counter::handoffs), i + 1 < kWaiters ? 1u : 0u) << i;
-  }
+  const auto order =
+      testing::served_order(gil, holder, states, [&](int n) { return gil.queued() >= n; });
+  EXPECT_EQ(order, testing::arrival_order(kWaiters));
+  testing::expect_handed_along(holder, states);
   EXPECT_EQ(gil.queued(), 0);
 }
 

@@ -29,6 +29,13 @@ fake_tools() {
 }
 # has_trace SERVER_BIN — true when the server lists --trace in its --help.
 has_trace() { "$1" --help 2>/dev/null | grep -qE -- '(^|[[:space:],])--trace([[:space:]=,]|$)'; }
+# sweep FILE LOG [OPTION...] — sweep.sh on FILE into $tmp/out, its output in LOG; fails the test
+# when it fails.
+sweep() {
+  local file=$1 log=$2
+  "$root/scripts/sweep.sh" "$file" --out "$tmp/out" --no-build "${@:3}" >"$log" 2>&1 ||
+    fail "sweep $(basename "$file") ${*:3} failed: $(cat "$log")"
+}
 expect_no_calls() { [[ ! -s "$tmp/calls" ]] || fail "$1 ran $(sort -u "$tmp/calls" | tr '\n' ' ')"; }
 
 # descendants PID — the processes below PID, from /proc (parent PIDs after the command name).
@@ -121,8 +128,7 @@ cpu_threads="1"
 duration="1s"
 warmup="0.2s"
 SWEEP
-    "$root/scripts/sweep.sh" "$tmp/tiny.sh" --out "$tmp/out" --no-build >"$tmp/log" 2>&1 ||
-      fail "sweep failed: $(cat "$tmp/log")"
+    sweep "$tmp/tiny.sh" "$tmp/log"
     csv="$tmp/out/sweep.csv"
     for column in point policy cpu_threads switch_interval_us check_interval size mode think_us rep status \
       p50_us p99_us p999_us max_us count fib_calls_per_s load_1m error; do
@@ -140,14 +146,12 @@ SWEEP
       # A rerun skips what is done; a failed point is measured again.
       /usr/bin/python3 -c 'import json, sys; p = json.load(open(sys.argv[1])); p.update(status="failed", error="made up"); json.dump(p, open(sys.argv[1], "w"))' \
         "$tmp/out/points/none/point.json"
-      "$root/scripts/sweep.sh" "$tmp/tiny.sh" --out "$tmp/out" --no-build --no-plot >"$tmp/log2" 2>&1 ||
-        fail "resumed sweep failed: $(cat "$tmp/log2")"
+      sweep "$tmp/tiny.sh" "$tmp/log2" --no-plot
       grep -q '^\[2/2\] py3: done before, skipped' "$tmp/log2" || fail "the done point was not skipped: $(cat "$tmp/log2")"
       grep -q '^\[1/2\] none: p50' "$tmp/log2" || fail "the failed point was not measured again: $(cat "$tmp/log2")"
       [[ $(csv_count "$csv" 'r["status"] == "ok"') -eq 2 ]] || fail "resume lost rows: $(cat "$csv")"
       # Other settings are other points: none is measured again.
-      "$root/scripts/sweep.sh" "$tmp/tiny.sh" --out "$tmp/out" --no-build --no-plot --duration=0.5s >"$tmp/log3" 2>&1 ||
-        fail "sweep with another duration failed: $(cat "$tmp/log3")"
+      sweep "$tmp/tiny.sh" "$tmp/log3" --no-plot --duration=0.5s
       ! grep -q 'done before' "$tmp/log3" || fail "points of another duration were skipped: $(cat "$tmp/log3")"
     fi
     ;;
@@ -478,8 +482,7 @@ connections="1 3"
 duration="1s"
 warmup="0.2s"
 SWEEP
-    "$root/scripts/sweep.sh" "$tmp/models.sh" --out "$tmp/out" --no-build >"$tmp/log" 2>&1 ||
-      fail "sweep failed: $(cat "$tmp/log")"
+    sweep "$tmp/models.sh" "$tmp/log"
     csv="$tmp/out/sweep.csv"
     [[ $(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
       $c["status"] == "ok" { print $c["io_model"] "/" $c["connections"] }' "$csv" | sort | tr '\n' ' ') == \

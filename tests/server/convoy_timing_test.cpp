@@ -64,9 +64,8 @@ void expect_median_below_one_millisecond(const std::vector<std::string>& server_
 // py2's hand-off is a race that ThreadSanitizer's interception of the semaphore tilts towards
 // the holder for milliseconds: its latency is measured in the other builds.
 void skip_py2_latency_under_tsan() {
-#if defined(CONVOY_SANITIZER_thread)
-  GTEST_SKIP() << "py2's latency is not meaningful under ThreadSanitizer";
-#endif
+  if (convoy::testing::kThreadSanitizer)
+    GTEST_SKIP() << "py2's latency is not meaningful under ThreadSanitizer";
 }
 
 TEST(ServerConvoyTimingTest, Py2ServesTheConnectionWithinAMillisecond) {

@@ -24,6 +24,7 @@
 #include "gilcore/fib.hpp"
 #include "loopback_client.hpp"
 #include "policy_support.hpp"
+#include "sanitizer.hpp"
 
 namespace convoy::server {
 namespace {
@@ -31,13 +32,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-#if defined(CONVOY_SANITIZER_thread)
-constexpr int kSlowdown = 8;
-#elif defined(CONVOY_SANITIZER_address)
-constexpr int kSlowdown = 3;
-#else
-constexpr int kSlowdown = 1;
-#endif
+using convoy::testing::kSlowdown;
 
 struct LoopOptions {
   IoRelease release = IoRelease::always;

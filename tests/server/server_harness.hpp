@@ -26,11 +26,7 @@ using convoy::testing::kSlowdown;
 
 /// Threads a sanitizer runtime adds to every process it runs (ThreadSanitizer starts a background
 /// thread with the first pthread_create); a count of a server's threads adds these.
-#if defined(CONVOY_SANITIZER_thread)
-inline constexpr int kRuntimeThreads = 1;
-#else
-inline constexpr int kRuntimeThreads = 0;
-#endif
+inline constexpr int kRuntimeThreads = convoy::testing::kThreadSanitizer ? 1 : 0;
 
 /// The convoy-server binary under test.
 std::string server_binary();

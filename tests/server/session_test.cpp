@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <stdexcept>
+#include <ostream>
 #include <string>
 #include <thread>
 
@@ -123,42 +124,42 @@ TEST(SessionTest, EchoesEveryByteAndCountsMessages) {
 
 // Acquisitions of the io thread over 30 messages and the peer's close: one on entry, then per
 // message as the I/O mode dictates, then the final recv that sees the peer's close.
-std::uint64_t io_acquisitions_over_30_messages(const IoConfig& io) {
-  SessionRun run(io);
+struct AcquisitionCase {
+  const char* name;
+  IoConfig io;
+  std::uint64_t least, most;
+};
+
+void PrintTo(const AcquisitionCase& c, std::ostream* os) { *os << c.name; }
+
+class SessionAcquisitionTest : public ::testing::TestWithParam<AcquisitionCase> {};
+
+TEST_P(SessionAcquisitionTest, Over30Messages) {
+  const AcquisitionCase& c = GetParam();
+  SessionRun run(c.io);
   run.ping_pong(30);
   run.close_and_finish();
-  return run.io_acquisitions();
+  EXPECT_GE(run.io_acquisitions(), c.least);
+  EXPECT_LE(run.io_acquisitions(), c.most);
 }
 
-TEST(SessionTest, AlwaysReleasesAroundRecvAndSend) {
-  EXPECT_EQ(io_acquisitions_over_30_messages(IoConfig{IoRelease::always, false, 0s}),
-            1u + 2 * 30 + 1);
-}
-
-TEST(SessionTest, WhenBlockingReleasesOnlyToWait) {
-  const auto acquisitions =
-      io_acquisitions_over_30_messages(IoConfig{IoRelease::when_blocking, false, 0s});
-  // recv re-acquires when it has to wait, send completes while holding the lock (none): at most
-  // one a message. A recv whose message is already there (the client was quicker than this
-  // thread, as on a loaded machine) does not wait, so fewer is fine.
-  EXPECT_GE(acquisitions, 1u);
-  EXPECT_LE(acquisitions, 1u + 30 + 1);
-}
-
-TEST(SessionTest, TimeoutSocketReleasesTwicePerCall) {
-  // poll + recv, poll + send per message; poll + recv for the close.
-  EXPECT_EQ(io_acquisitions_over_30_messages(IoConfig{IoRelease::always, true, 0s}),
-            1u + 4 * 30 + 2);
-}
-
-TEST(SessionTest, TimeoutSocketWhenBlockingReleasesOnlyForThePoll) {
-  const auto acquisitions =
-      io_acquisitions_over_30_messages(IoConfig{IoRelease::when_blocking, true, 10s});
-  // Only a poll that waits releases: at most one a message (as above), never the four of
-  // TimeoutSocketReleasesTwicePerCall.
-  EXPECT_GE(acquisitions, 1u);
-  EXPECT_LE(acquisitions, 1u + 30 + 1);
-}
+// With when-blocking, only a call that has to wait releases (recv, or the poll of a timeout
+// socket): at most one a message. A recv whose message is already there (the client was quicker
+// than this thread, as on a loaded machine) does not wait, so fewer is fine.
+INSTANTIATE_TEST_SUITE_P(
+    SessionTest, SessionAcquisitionTest,
+    ::testing::Values(
+        // recv and send each release and re-acquire: exactly two a message.
+        AcquisitionCase{"AlwaysReleasesAroundRecvAndSend", IoConfig{IoRelease::always, false, 0s},
+                        1 + 2 * 30 + 1, 1 + 2 * 30 + 1},
+        AcquisitionCase{"WhenBlockingReleasesOnlyToWait",
+                        IoConfig{IoRelease::when_blocking, false, 0s}, 1, 1 + 30 + 1},
+        // poll + recv, poll + send per message; poll + recv for the close.
+        AcquisitionCase{"TimeoutSocketReleasesTwicePerCall", IoConfig{IoRelease::always, true, 0s},
+                        1 + 4 * 30 + 2, 1 + 4 * 30 + 2},
+        AcquisitionCase{"TimeoutSocketWhenBlockingReleasesOnlyForThePoll",
+                        IoConfig{IoRelease::when_blocking, true, 10s}, 1, 1 + 30 + 1}),
+    [](const ::testing::TestParamInfo<AcquisitionCase>& param) { return param.param.name; });
 
 TEST(SessionTest, MoreThanMaxMessagePendingIsReadInChunks) {
   // A peer that sends 56 bytes at once (or a server that fell behind) is served in chunks of

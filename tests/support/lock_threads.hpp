@@ -5,7 +5,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <mutex>
 #include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
 
 #include "gilcore/spin.hpp"
 #include "gilcore/thread_state.hpp"
@@ -29,6 +34,57 @@ void acquire_release(Gil& gil, ThreadState& t, int times) {
   for (int i = 0; i < times; ++i) {
     gil.acquire(t);
     gil.release(t);
+  }
+}
+
+/// The counters of `t` after it took `gil`, passed `times` check points alone, and let go.
+template <class Gil>
+Counters alone_at_check_points(Gil& gil, ThreadState& t, int times) {
+  gil.acquire(t);
+  for (int i = 0; i < times; ++i) gil.check_point(t);
+  gil.release(t);
+  return t.counters().load();
+}
+
+/// The order in which `states` get `gil` after `holder`, which holds it, lets go: a thread per
+/// state asks for the lock, one after the other, each once `queued(n)` says that the n before it
+/// and itself wait. Returns the indices of `states` in the order they were served.
+template <class Gil, class Queued>
+std::vector<int> served_order(Gil& gil, ThreadState& holder, std::deque<ThreadState>& states,
+                              Queued&& queued) {
+  std::mutex order_mutex;
+  std::vector<int> order;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < static_cast<int>(states.size()); ++i) {
+    threads.emplace_back([&, i] {
+      gil.acquire(states[i]);
+      {
+        std::lock_guard lock(order_mutex);
+        order.push_back(i);
+      }
+      gil.release(states[i]);
+    });
+    wait_until([&] { return queued(i + 1); });  // thread i waits before thread i + 1 starts
+  }
+  gil.release(holder);
+  for (auto& th : threads) th.join();
+  return order;
+}
+
+/// 0, 1, ... n - 1: the order of arrival of served_order's threads.
+inline std::vector<int> arrival_order(int n) {
+  std::vector<int> order(n);
+  for (int i = 0; i < n; ++i) order[i] = i;
+  return order;
+}
+
+/// After served_order in arrival order: the holder handed the lock to the first state, each
+/// state waited for it and handed it to the next, the last to nobody.
+inline void expect_handed_along(ThreadState& holder, std::deque<ThreadState>& states) {
+  EXPECT_EQ(holder.counters().get(Counter::handoffs), 1u);
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    EXPECT_EQ(states[i].counters().get(Counter::contended_acquisitions), 1u) << i;
+    EXPECT_EQ(states[i].counters().get(Counter::handoffs), i + 1 < states.size() ? 1u : 0u) << i;
   }
 }
 

@@ -10,16 +10,9 @@
 #include <string>
 #include <vector>
 
-namespace convoy::testing {
+#include "sanitizer.hpp"
 
-/// Sanitizer builds run several times slower; deadlines (never assertions on latency) scale.
-#if defined(CONVOY_SANITIZER_thread)
-inline constexpr int kSlowdown = 8;
-#elif defined(CONVOY_SANITIZER_address)
-inline constexpr int kSlowdown = 3;
-#else
-inline constexpr int kSlowdown = 1;
-#endif
+namespace convoy::testing {
 
 /// A fresh path under the temporary directory, ending in `suffix`; the file is not created.
 std::string temp_path(const std::string& suffix);

@@ -31,7 +31,12 @@ class SettingsTest(unittest.TestCase):
                              ({"size": ["1GB"]}, "is not a number of bytes"),
                              ({"repetitions": ["0"]}, "at least 1"),
                              ({"duration": ["1s", "2s"]}, "takes one value"),
-                             ({"tolerance": ["x"]}, "is not a number")):
+                             ({"tolerance": ["x"]}, "is not a number"),
+                             ({"tolerance": ["py2=0.5"]}, "has no default"),
+                             ({"tolerance": ["0.25", "py2=0.5", "py2=0.4"]}, "py2 is given twice"),
+                             ({"tolerance": ["0.25", "py2=x"]}, "is not a number"),
+                             ({"tolerance": ["0.25", "Py2=0.5"]}, "not a policy name"),
+                             ({"tolerance": ["0.25", "py2=0"]}, "must be above 0")):
             with self.assertRaisesRegex(ValueError, message):
                 fidelity.settings(raw)
 
@@ -87,7 +92,7 @@ class ReportTest(TempDirTest):
             point = histogram_point([(mean * 0.9, mean * 1.1, 100)], mean)
             points.write_json(os.path.join(self.dir, "points", run["id"], "point.json"), point)
         rows, tolerance = fidelity.report_rows(self.dir)
-        self.assertEqual(tolerance, 0.25)
+        self.assertEqual(tolerance, "0.25")
         by_think = {r["think"]: r for r in rows}
         self.assertEqual(by_think["0ms"]["verdict"], "ok")
         self.assertAlmostEqual(by_think["0ms"]["mean_ratio"], 1.1)
@@ -98,6 +103,25 @@ class ReportTest(TempDirTest):
         with open(self.path("fidelity.csv"), encoding="utf-8") as f:
             header = f.readline().strip().split(",")
         self.assertEqual(tuple(header), fidelity.COLUMNS)
+
+    def test_a_policy_of_its_own_tolerance_is_judged_by_it(self):
+        values = fidelity.settings({"tolerance": ["0.25", "py2=0.5"], "repetitions": ["1"]})
+        self.assertEqual(fidelity.tolerances(values["tolerance"]), {"": 0.25, "py2": 0.5})
+        the_plan = fidelity.plan(values, [PY3, PY2], "/src", "/bin/convoy-server", self.dir)
+        fidelity.write_plan(self.dir, the_plan)
+        for run in the_plan["runs"]:
+            mean = 1000.0 if run["params"]["side"] == "real" else 1400.0  # 40 % slower
+            points.write_json(os.path.join(self.dir, "points", run["id"], "point.json"),
+                              histogram_point([(mean * 0.9, mean * 1.1, 100)], mean))
+        rows, _ = fidelity.report_rows(self.dir)
+        by_policy = {r["policy"]: r for r in rows}
+        self.assertEqual(by_policy["py3"]["verdict"], "miss")
+        self.assertEqual(by_policy["py2"]["verdict"], "ok")
+        self.assertEqual(by_policy["py2"]["tolerance"], 0.5)
+        self.assertIn("within ±25% (py2 ±50%) is ok", fidelity.write_report(self.dir))
+        fidelity.check_tolerance_policies(values, ["py2", "py3"])
+        with self.assertRaisesRegex(ValueError, "no policy 'py2'"):
+            fidelity.check_tolerance_policies(values, ["py3"])
 
     def test_a_side_without_a_good_run_fails_the_row(self):
         values = fidelity.settings({"repetitions": ["1"]})

@@ -9,7 +9,7 @@ import math
 import os
 import sys
 
-from . import apt, bench, checks, fidelity, plots, points, policies, profile, seed, summary
+from . import apt, bench, checks, fidelity, plots, points, policies, profile, race, seed, summary
 from . import sweep, timeline, units
 from . import rows as rows_mod
 
@@ -174,6 +174,9 @@ _COMMANDS = {
                       "real against emulated CDFs, a panel per scenario", [("out", {}), ("png", {})]),
     "policy-family": (_policy_family, "the interpreter family a policy is the emulation of",
                       [("policies", {}), ("policy", {})]),
+    "race": (lambda a: print(race.report(a.out)) or 0,
+             "race.csv and the table of a race-trace.sh run: the connection thread's lock races",
+             [("out", {})]),
     "seed": (lambda a: print(seed.table(a.out, a.messages)) or 0,
              "the seed experiment's table: done in X s beside the blog's figures",
              [("out", {}), ("--messages", {"type": int, "default": 1000})]),

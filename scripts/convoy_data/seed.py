@@ -84,7 +84,7 @@ def explanation(messages, switch_interval_ms, cpus, load):
         f"time. Each is a race it can win: the lock is free from the moment it is dropped until the "
         f"woken fib thread runs, and a connection thread back from a short call takes it first "
         f"(CPython's take_gil lets it). Losing both races costs two intervals a message "
-        f"({2 * one:.1f} s for {messages}); winning after sendall, one ({one:.1f} s); winning both, "
+        f"({2 * one:.1f} s for {messages}); losing one, one ({one:.1f} s); winning both, "
         f"as happens when the fib thread is slow to wake (a loaded machine, few cores), none: the "
         f"convoy hides and the run goes at loopback speed while the fib thread waits out its own "
         f"interval. Which dominates depends on how quickly this machine's scheduler wakes the fib "

@@ -326,6 +326,27 @@ SWEEP
     fi
     grep -q "does not load the profile" "$tmp/log3" || fail "no message on the bad profile: $(cat "$tmp/log3")"
     ;;
+  race-trace)
+    # The kernel's view of the lock races, for py3 and Debian's Python 3: both traced, a row
+    # each with counts, the CSV, and no tracing instance left behind. Needs root and tracefs.
+    if [[ $(id -u) -ne 0 ]]; then echo "SKIP: race-trace.sh needs root"; exit 77; fi
+    rc=0
+    "$root/scripts/race-trace.sh" --interpreters "" --interpreter python3=/usr/bin/python3 --trace 0.5s \
+      --no-build --out "$tmp/race" >"$tmp/log" 2>&1 || rc=$?
+    if ((rc != 0)) && grep -q "no tracefs\|no trace event" "$tmp/log"; then
+      echo "SKIP: this kernel cannot be traced: $(cat "$tmp/log")"
+      exit 77
+    fi
+    ((rc == 0)) || fail "race-trace.sh failed: $(cat "$tmp/log")"
+    for name in py3 python3; do
+      grep -qE "^$name +(emulated|real) +[1-9][0-9]* +[0-9]+ +[0-9]+ +[0-9]+ " "$tmp/race/table.txt" ||
+        fail "no row with counts for $name: $(cat "$tmp/log")"
+    done
+    grep -q '^machine: .*CPUs' "$tmp/race/table.txt" || fail "the machine is not recorded: $(cat "$tmp/race/table.txt")"
+    [[ $(csv_count "$tmp/race/race.csv" 'int(r["sends"]) > 0 and not r["error"]') == 2 ]] ||
+      fail "not two analysed rows: $(cat "$tmp/race/race.csv")"
+    ! ls -d /sys/kernel/tracing/instances/convoy-race-* >/dev/null 2>&1 || fail "a tracing instance was left behind"
+    ;;
   calibrate)
     # A profile fitted to Debian's Python 3: measured, refined against the server, written,
     # loadable; the measurement says what it counted.
@@ -352,7 +373,7 @@ SWEEP
     fake_tools
     before=$(ls -A "$root/results" 2>/dev/null || true)
     for s in demo.sh docker-demo.sh sweep.sh reference.sh seed-experiment.sh fidelity.sh calibrate.sh plot.sh \
-      timeline.sh bench-client.sh docker-smoke.sh install-deps.sh test.sh convoy-data; do
+      timeline.sh race-trace.sh bench-client.sh docker-smoke.sh install-deps.sh test.sh convoy-data; do
       "$root/scripts/$s" --help >"$tmp/out" 2>&1 || fail "$s --help failed: $(cat "$tmp/out")"
       grep -qiE 'usage|scripts/' "$tmp/out" || fail "$s --help printed no usage: $(cat "$tmp/out")"
       expect_no_calls "$s --help"
@@ -417,6 +438,14 @@ no such trace file|$root/scripts/timeline.sh $tmp/missing.json
 is not JSON|$root/scripts/timeline.sh $fixtures/sweep.csv
 has no traceEvents|$root/scripts/timeline.sh $tmp/not-a-trace.json --out $tmp/x.png
 several traces need --out|$root/scripts/timeline.sh $fixtures/trace-py3.json $fixtures/trace-py3.json
+is not a duration|$root/scripts/race-trace.sh --think 5
+--trace must be more than zero|$root/scripts/race-trace.sh --trace=0s
+--trace must be 10s at most|$root/scripts/race-trace.sh --trace 11s
+--cpu-threads must be at least 1|$root/scripts/race-trace.sh --cpu-threads 0
+--size must be at least 32|$root/scripts/race-trace.sh --size=8
+unknown interpreter 'perl'|$root/scripts/race-trace.sh --interpreters perl
+nothing to trace|$root/scripts/race-trace.sh --no-emulated --interpreters ""
+unknown option '--frob'|$root/scripts/race-trace.sh --frob
 unknown option '--frob'|$root/scripts/install-deps.sh --frob
 unknown option '--frob'|$root/scripts/test.sh --frob
 CASES

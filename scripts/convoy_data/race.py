@@ -1,0 +1,239 @@
+"""The connection thread's races for CPython 3's lock, read from a kernel trace.
+
+scripts/race-trace.sh records, with ftrace, the scheduler events and the futex, sendto and
+recvfrom system calls of one echo server's threads while the shared client talks to it (closed
+loop, think time between messages). This module reads that text trace and follows the connection
+thread message by message:
+
+- after its `send` it takes the lock back; when it has to wait for it (a futex wait of more than
+  `long_wait`, a fraction of the switch interval) it lost the race at `send`;
+- the next message arrives during that wait, so when the thread has the lock back its `recv`
+  returns at once and it must take the lock again: a second race, which costs the message a
+  second interval when lost;
+- what decides the second race is the thread's way from taking the lock to letting go of it for
+  that `recv`, against the fib thread's waking from the wait it was forced into.
+
+A thread's lock operations show as futex calls; taking the lock after a wait is the exit of the
+last futex call before the `recv`. The fib thread wakes when its futex call returns."""
+
+import csv
+import os
+import re
+
+from . import machine, points, units
+
+_LINE = re.compile(r"^\s*(?P<comm>.+?)-(?P<tid>\d+)\s+\[(?P<cpu>\d+)\]\s+\S+\s+"
+                   r"(?P<ts>\d+\.\d+): (?P<event>\w+)[:( ]\s*(?P<rest>.*)$")
+_CALLS = ("sys_futex", "sys_sendto", "sys_recvfrom")
+
+
+def parse(lines):
+    """[(time_us, tid, cpu, event, rest)] of an ftrace text trace; comment lines are skipped."""
+    events = []
+    for line in lines:
+        m = _LINE.match(line)
+        if m:
+            events.append((float(m["ts"]) * 1e6, int(m["tid"]), int(m["cpu"]), m["event"],
+                           m["rest"]))
+    return events
+
+
+def calls(events, tid):
+    """[(name, enter_us, exit_us)] of the futex, sendto and recvfrom calls of thread `tid`, in
+    the order they were made; a call the trace cut off is left out."""
+    found, open_calls = [], {}
+    for t, who, _, name, rest in events:
+        if who != tid or name not in _CALLS:
+            continue
+        if rest.startswith("->"):
+            if name in open_calls:
+                found.append((name, open_calls.pop(name), t))
+        else:
+            open_calls[name] = t
+    return sorted(found, key=lambda c: c[1])
+
+
+def wakes(events, tid):
+    """The times at which thread `tid` came back from a futex call."""
+    return [t for t, who, _, name, rest in events
+            if who == tid and name == "sys_futex" and rest.startswith("->")]
+
+
+def _next(found, start, name):
+    return next((j for j in range(start, len(found)) if found[j][0] == name), None)
+
+
+def _waited(found, start, stop, long_wait_us):
+    """Whether a futex call between found[start] and found[stop] (not included) waited long."""
+    return any(c[0] == "sys_futex" and c[2] - c[1] > long_wait_us for c in found[start:stop])
+
+
+def races(io_calls, fib_wakes, long_wait_us):
+    """One entry per `send` of the connection thread: {lost_at_send, second}, where second is
+    None when the send-side race was won, else {way_us, recv_us, fib_wake_us, lost}."""
+    found = []
+    for k, (name, _, _) in enumerate(io_calls):
+        if name != "sys_sendto":
+            continue
+        r = _next(io_calls, k + 1, "sys_recvfrom")
+        if r is None:
+            break
+        lost_at_send = _waited(io_calls, k + 1, r, long_wait_us)
+        second = None
+        following = _next(io_calls, r + 1, "sys_sendto")
+        if lost_at_send and following is not None:
+            took = max(c[2] for c in io_calls[k + 1:r] if c[0] == "sys_futex")
+            recv = io_calls[r]
+            fib = next((t for t in fib_wakes if t > took), None)
+            second = {"way_us": recv[1] - took, "recv_us": recv[2] - recv[1],
+                      "fib_wake_us": None if fib is None else fib - took,
+                      "lost": _waited(io_calls, r + 1, following, long_wait_us)}
+        found.append({"lost_at_send": lost_at_send, "second": second})
+    return found
+
+
+def _quantile(values, q):
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def summary(found):
+    """Counts and quantiles over races(): sends, lost_at_send, second, lost_second, way_p50_us,
+    way_p90_us, way_10us_share, lost_way_p50_us, fib_wake_p50_us."""
+    second = [f["second"] for f in found if f["second"]]
+    lost = [s for s in second if s["lost"]]
+    ways = [s["way_us"] for s in second]
+    return {
+        "sends": len(found), "lost_at_send": sum(f["lost_at_send"] for f in found),
+        "second": len(second), "lost_second": len(lost),
+        "way_p50_us": _quantile(ways, 0.5), "way_p90_us": _quantile(ways, 0.9),
+        "way_10us_share": sum(w >= 10 for w in ways) / len(ways) if ways else None,
+        "lost_way_p50_us": _quantile([s["way_us"] for s in lost], 0.5),
+        "fib_wake_p50_us": _quantile([s["fib_wake_us"] for s in second
+                                      if s["fib_wake_us"] is not None], 0.5),
+    }
+
+
+def read_threads(path):
+    """{tid: CPU ticks} from DIR/threads.tsv (TID<TAB>utime+stime, as /proc says)."""
+    found = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) == 2 and fields[0].isdigit() and fields[1].isdigit():
+                found[int(fields[0])] = int(fields[1])
+    return found
+
+
+def threads_of(events, cpu_ticks):
+    """(connection thread, fib thread): the server thread that sends the most, and the busiest
+    other one. Raises ValueError when either is missing."""
+    sends = {}
+    for _, tid, _, name, rest in events:
+        if name == "sys_sendto" and tid in cpu_ticks and not rest.startswith("->"):
+            sends[tid] = sends.get(tid, 0) + 1
+    if not sends:
+        raise ValueError("no send of the server's threads in the trace")
+    io = max(sends, key=sends.get)
+    others = {tid: ticks for tid, ticks in cpu_ticks.items() if tid != io}
+    if not others:
+        raise ValueError("the server has no thread besides the connection thread")
+    return io, max(others, key=others.get)
+
+
+def two_interval_share(point_dir, interval_us):
+    """The client's share of round trips longer than 1.4 switch intervals, from its JSON."""
+    client = points.load_json(os.path.join(point_dir, "client.json"))
+    buckets = (points.get(client, "results.latency.buckets") or []) if isinstance(client, dict) else []
+    total = sum(int(b[2]) for b in buckets)
+    over = sum(int(b[2]) for b in buckets if float(b[0]) >= 1.4 * interval_us)
+    return over / total if total else None
+
+
+def analyse(point_dir, interval_us):
+    """summary() of one server's directory (trace.txt, threads.tsv, client.json), with the
+    threads it found and the client's share of two-interval round trips."""
+    with open(os.path.join(point_dir, "trace.txt"), encoding="utf-8", errors="replace") as f:
+        events = parse(f)
+    io, fib = threads_of(events, read_threads(os.path.join(point_dir, "threads.tsv")))
+    result = summary(races(calls(events, io), wakes(events, fib), interval_us / 5))
+    result.update(io_tid=io, fib_tid=fib, two_intervals=two_interval_share(point_dir, interval_us))
+    return result
+
+
+COLUMNS = ("server", "kind", "sends", "lost_at_send", "second", "lost_second", "way_p50_us",
+           "way_p90_us", "way_10us_share", "lost_way_p50_us", "fib_wake_p50_us", "two_intervals",
+           "error")
+
+
+def _cell(value, fmt):
+    return "-" if value is None else format(value, fmt)
+
+
+def _machine_line(base, rows):
+    """'AMD EPYC, 2 CPUs; server on CPUs any, client on any; load 0.52-1.10 on 2 CPUs'."""
+    context, pins, loads = {}, set(), []
+    for r in rows:
+        d = os.path.join(base, r["dir"])
+        client = points.load_json(os.path.join(d, "client.json"))
+        context = context or (points.get(client, "context", {}) if isinstance(client, dict) else {})
+        params = points.load_json(os.path.join(d, "params.json")) or {}
+        pins.add((params.get("server_cpus", "any"), params.get("client_cpus", "any")))
+        load = machine.read_loadavg(os.path.join(d, "loadavg-before"))
+        loads.append(load[0] if load else None)
+    pin = "; ".join(f"server on CPUs {s}, client on {c}" for s, c in sorted(pins))
+    model = context.get("cpu_model") or "CPU model unknown"
+    return f"machine: {model}, {context.get('cores_online', '?')} CPUs; {pin}; " + \
+        machine.load_text(loads, machine.cpus_online())
+
+
+def report(out):
+    """OUT/race.csv and the table, one row per server directory under OUT/points (in the order
+    of their params.json `order`)."""
+    rows = []
+    base = os.path.join(out, "points")
+    for name in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+        d = os.path.join(base, name)
+        params = points.load_json(os.path.join(d, "params.json")) or {}
+        interval_us = units.parse_duration_ns(params.get("switch_interval", "5ms")) / 1000
+        row = {"server": params.get("name", name), "kind": params.get("kind", "?"),
+               "order": params.get("order", 0), "error": "", "dir": name}
+        try:
+            row.update(analyse(d, interval_us))
+        except (OSError, ValueError) as e:
+            row["error"] = str(e)
+        rows.append(row)
+    if not rows:
+        raise ValueError(f"no traced server under '{base}'")
+    rows.sort(key=lambda r: r["order"])
+    tmp = os.path.join(out, "race.csv.tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, os.path.join(out, "race.csv"))
+    lines = [_machine_line(base, rows)] if rows else []
+    width = max([6] + [len(r["server"]) for r in rows])
+    lines += [f"{'server':<{width}}  {'kind':<8} {'sends':>5} {'lost':>5} {'2nd':>5} {'lost':>5}  "
+             f"{'way p50':>7} {'p90':>5} {'>=10us':>6} {'lost p50':>8} {'fib wake':>8}  "
+             f"{'2 intervals':>11}"]
+    for r in rows:
+        if r["error"]:
+            lines.append(f"{r['server']:<{width}}  {r['kind']:<8} no analysis: {r['error']}")
+            continue
+        lines.append(
+            f"{r['server']:<{width}}  {r['kind']:<8} {r['sends']:>5} {r['lost_at_send']:>5} "
+            f"{r['second']:>5} {r['lost_second']:>5}  {_cell(r['way_p50_us'], '.0f'):>7} "
+            f"{_cell(r['way_p90_us'], '.0f'):>5} {_cell(r['way_10us_share'], '.0%'):>6} "
+            f"{_cell(r['lost_way_p50_us'], '.0f'):>8} {_cell(r['fib_wake_p50_us'], '.0f'):>8}  "
+            f"{_cell(r['two_intervals'], '.1%'):>11}")
+    lines += ["",
+              "sends, then how many lost the lock at send (a wait of over a fifth of the switch "
+              "interval); 2nd: of those, the races after the next recv, and how many were lost "
+              "(the message pays a second interval). way: from taking the lock back to calling "
+              "that recv, in µs (p50, p90, share of 10 µs or more; lost p50: when the race was "
+              "lost); fib wake: the fib thread back from its wait, µs after the lock was taken. "
+              "2 intervals: the client's round trips over 1.4 switch intervals."]
+    return "\n".join(lines)

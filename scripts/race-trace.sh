@@ -49,6 +49,8 @@ while (($#)); do
   esac
 done
 interpreters=${interpreters//,/ }
+real=0 # whether any real interpreter is asked for
+[[ -z "${interpreters// /}" && ${#explicit[@]} -eq 0 ]] || real=1
 check_duration --think "$think"
 check_positive_duration --switch-interval "$interval"
 check_positive_duration --trace "$trace"
@@ -60,11 +62,10 @@ check_count --cpu-threads "$cpu_threads"
 ((cpu_threads >= 1)) || die "--cpu-threads must be at least 1: the race is with a fib thread"
 check_cpus --server-cpus "$server_cpus"
 check_cpus --client-cpus "$client_cpus"
-if [[ -n "${interpreters// /}" || ${#explicit[@]} -gt 0 ]]; then
+if ((real)); then
   check_interpreter_choice "$interpreters" ${explicit[@]+"${explicit[@]}"}
 fi
-((emulated)) || [[ -n "${interpreters// /}" || ${#explicit[@]} -gt 0 ]] ||
-  die "nothing to trace: --no-emulated and no interpreter"
+((emulated || real)) || die "nothing to trace: --no-emulated and no interpreter"
 SERVER_CPUS=$server_cpus CLIENT_CPUS=$client_cpus
 
 # --- The tracing instance: a buffer and event set of its own, gone at the end.
@@ -96,7 +97,7 @@ echo $((4096 + 4096 * ${trace_s%.*})) >"$instance/buffer_size_kb"
 
 if ((build)); then build_release; else find_binaries || die "no binaries found; build them or drop --no-build"; fi
 INTERP_LABEL=()
-if [[ -n "${interpreters// /}" || ${#explicit[@]} -gt 0 ]]; then
+if ((real)); then
   find_interpreters "$interpreters" ${explicit[@]+"${explicit[@]}"}
 fi
 out=${out:-$(new_results_dir race)}

@@ -143,23 +143,22 @@ def threads_of(events, cpu_ticks):
     return io, max(others, key=others.get)
 
 
-def two_interval_share(point_dir, interval_us):
+def two_interval_share(client, interval_us):
     """The client's share of round trips longer than 1.4 switch intervals, from its JSON."""
-    client = points.load_json(os.path.join(point_dir, "client.json"))
     buckets = (points.get(client, "results.latency.buckets") or []) if isinstance(client, dict) else []
     total = sum(int(b[2]) for b in buckets)
     over = sum(int(b[2]) for b in buckets if float(b[0]) >= 1.4 * interval_us)
     return over / total if total else None
 
 
-def analyse(point_dir, interval_us):
-    """summary() of one server's directory (trace.txt, threads.tsv, client.json), with the
-    threads it found and the client's share of two-interval round trips."""
+def analyse(point_dir, client, interval_us):
+    """summary() of one server's directory (trace.txt, threads.tsv), with the threads it found
+    and the client's share of two-interval round trips (`client`: its client.json)."""
     with open(os.path.join(point_dir, "trace.txt"), encoding="utf-8", errors="replace") as f:
         events = parse(f)
     io, fib = threads_of(events, read_threads(os.path.join(point_dir, "threads.tsv")))
     result = summary(races(calls(events, io), wakes(events, fib), interval_us / 5))
-    result.update(io_tid=io, fib_tid=fib, two_intervals=two_interval_share(point_dir, interval_us))
+    result.update(io_tid=io, fib_tid=fib, two_intervals=two_interval_share(client, interval_us))
     return result
 
 
@@ -176,12 +175,10 @@ def _machine_line(base, rows):
     """'AMD EPYC, 2 CPUs; server on CPUs any, client on any; load 0.52-1.10 on 2 CPUs'."""
     context, pins, loads = {}, set(), []
     for r in rows:
-        d = os.path.join(base, r["dir"])
-        client = points.load_json(os.path.join(d, "client.json"))
+        client, params = r["_client"], r["_params"]
         context = context or (points.get(client, "context", {}) if isinstance(client, dict) else {})
-        params = points.load_json(os.path.join(d, "params.json")) or {}
         pins.add((params.get("server_cpus", "any"), params.get("client_cpus", "any")))
-        load = machine.read_loadavg(os.path.join(d, "loadavg-before"))
+        load = machine.read_loadavg(os.path.join(base, r["dir"], "loadavg-before"))
         loads.append(load[0] if load else None)
     pin = "; ".join(f"server on CPUs {s}, client on {c}" for s, c in sorted(pins))
     model = context.get("cpu_model") or "CPU model unknown"
@@ -198,10 +195,12 @@ def report(out):
         d = os.path.join(base, name)
         params = points.load_json(os.path.join(d, "params.json")) or {}
         interval_us = units.parse_duration_ns(params.get("switch_interval", "5ms")) / 1000
+        client = points.load_json(os.path.join(d, "client.json"))
         row = {"server": params.get("name", name), "kind": params.get("kind", "?"),
-               "order": params.get("order", 0), "error": "", "dir": name}
+               "order": params.get("order", 0), "error": "", "dir": name, "_params": params,
+               "_client": client}
         try:
-            row.update(analyse(d, interval_us))
+            row.update(analyse(d, client, interval_us))
         except (OSError, ValueError) as e:
             row["error"] = str(e)
         rows.append(row)

@@ -11,6 +11,11 @@ from its stats, until the emulated fib call costs what the real one does. What t
   call; the only knob the refinement moves.
 - handler-bytecodes: the echo handler's ticks (CPython 2) or instructions (3) per message,
   scaled as bytecodes-per-call was, so that a message costs what it really does next to a call.
+- socket-call-ns: the C work of one socket call (recv, sendall) outside its system call, done
+  holding the lock and passing no check point. It decides a race of CPython 2.7's: a connection
+  thread that holds the lock for a microsecond after recv makes a losing fib thread really go to
+  sleep, and a sleeping fib thread wakes slowly, so the next messages find the lock free; with
+  no such work the fib thread never sleeps and every message waits for its next release.
 """
 
 import os
@@ -28,7 +33,7 @@ def read_measured(path):
     """The measurement calibrate.py printed, checked."""
     data = points.load_json(path)
     need = ("ns_per_call", "opcodes_per_call", "ticks_per_call", "handler_opcodes",
-            "handler_ticks", "fib_depth", "method")
+            "handler_ticks", "socket_call_ns", "fib_depth", "method")
     if not isinstance(data, dict) or any(k not in data for k in need):
         raise ValueError(f"'{path}' is not a calibrate.py measurement")
     if not data["ns_per_call"] > 0 or not data["opcodes_per_call"] > 0:
@@ -43,7 +48,8 @@ def counts_ticks(family):
 
 def start(measured, policy, family):
     """The first candidate: {policy, fib-depth, bytecodes-per-call, bytecode-ns,
-    handler-bytecodes}, the per-check-point cost being the real call's time spread evenly."""
+    handler-bytecodes, socket-call-ns}, the per-check-point cost being the real call's time
+    spread evenly."""
     ticks = counts_ticks(family)
     per_call = measured["ticks_per_call"] if ticks else measured["opcodes_per_call"]
     handler = measured["handler_ticks"] if ticks else measured["handler_opcodes"]
@@ -51,7 +57,8 @@ def start(measured, policy, family):
     return {"policy": policy, "fib-depth": int(measured["fib_depth"]),
             "bytecodes-per-call": bytecodes,
             "bytecode-ns": max(1, round(measured["ns_per_call"] / bytecodes)),
-            "handler-bytecodes": max(0, round(handler))}
+            "handler-bytecodes": max(0, round(handler)),
+            "socket-call-ns": max(0, round(measured["socket_call_ns"]))}
 
 
 def handler_bytecodes(measured, family, bytecodes_per_call):
@@ -119,7 +126,8 @@ def refine(knobs, measured, stats, ticks):
 def server_args(knobs):
     """The knobs as convoy-server options, one per line."""
     out = []
-    for key in ("policy", "fib-depth", "bytecodes-per-call", "bytecode-ns", "handler-bytecodes"):
+    for key in ("policy", "fib-depth", "bytecodes-per-call", "bytecode-ns", "handler-bytecodes",
+                "socket-call-ns"):
         out += [f"--{key}", str(knobs[key])]
     return out
 
@@ -168,7 +176,8 @@ def profile_text(measured, fit, label, exe, where):
         f"# Measured: a fib call takes {real:.1f} ns of CPU (fib({measured['fib_depth']}) in a loop),",
         f"#   {measured['opcodes_per_call']:.2f} instructions and {ticks:.2f} CPython 2 ticks per "
         f"call; the echo handler {measured['handler_opcodes']:.1f} instructions and "
-        f"{measured['handler_ticks']:.1f} ticks per message ({measured['method']}).",
+        f"{measured['handler_ticks']:.1f} ticks per message ({measured['method']}); a socket "
+        f"call's C work {measured['socket_call_ns']:.0f} ns.",
         f"# Emulated with this profile: a fib call takes {emulated:.1f} ns of CPU ({off:+.1f} %"
         f"{'' if fit['converged'] else ', as close as the emulation gets on this build'}).",
         "# Load it with: convoy-server --config THIS_FILE [other options]",
@@ -177,6 +186,7 @@ def profile_text(measured, fit, label, exe, where):
         f"bytecodes-per-call={knobs['bytecodes-per-call']}",
         f"bytecode-ns={knobs['bytecode-ns']}",
         f"handler-bytecodes={knobs['handler-bytecodes']}",
+        f"socket-call-ns={knobs['socket-call-ns']}",
     ]
     return "\n".join(lines) + "\n"
 
@@ -213,6 +223,7 @@ def write_profile(work, path, label, exe, where=None):
     k = fit["knobs"]
     return (f"{label}: {k['policy']} bytecodes-per-call={k['bytecodes-per-call']} "
             f"bytecode-ns={k['bytecode-ns']} handler-bytecodes={k['handler-bytecodes']} "
+            f"socket-call-ns={k['socket-call-ns']} "
             f"(fib call {measured['ns_per_call']:.1f} ns real, "
             f"{fit['emulated_ns_per_call']:.1f} ns emulated) -> {path}")
 
@@ -222,4 +233,5 @@ def describe(measured_path):
     m = read_measured(measured_path)
     return (f"fib call {m['ns_per_call']:.1f} ns of CPU, {m['opcodes_per_call']:.2f} instructions, "
             f"{m['ticks_per_call']:.2f} ticks; handler {m['handler_opcodes']:.1f} instructions, "
-            f"{m['handler_ticks']:.1f} ticks per message ({m['method']})")
+            f"{m['handler_ticks']:.1f} ticks per message ({m['method']}); socket call "
+            f"{m['socket_call_ns']:.0f} ns of C work")

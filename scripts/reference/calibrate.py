@@ -6,6 +6,8 @@ Prints one JSON object on stdout:
   ticks_per_call    of those, the ones CPython 2 counts against sys.setcheckinterval
   handler_opcodes   instructions the echo handler (echo_server.py) executes per message,
   handler_ticks     and its ticks, both without the socket calls themselves
+  socket_call_ns    user CPU time of one socket call (recv or sendall) outside the system call
+                    and outside its instructions: the socket module's C work (see below)
   method            how the instructions were counted
 Runs under CPython 2.7 and 3.x (scripts/calibrate.sh turns the numbers into a server profile).
 
@@ -18,12 +20,23 @@ an instruction reaches with `continue`; LOAD_FAST, LOAD_CONST, STORE_FAST, POP_T
 DUP family, NOP and JUMP_FORWARD go to fast_next_opcode and skip it, and so do POP_JUMP_IF_*
 after a COMPARE_OP (PREDICT jumps straight to them, and they see a bool). RETURN_VALUE leaves the
 frame without it. Entering a frame passes the top of the loop once: one tick.
+
+Socket calls. Around its system call a socket method does C work holding the lock: it parses its
+arguments, sock.recv(65536) allocates a 64 KiB result before the call and shrinks it after,
+sendall takes a buffer view of its argument. None of it passes a check point. It is measured as
+user CPU time (the process's, from getrusage: the kernel's share of each call is system time) of
+a ping-pong over a socketpair in this one thread, less what the loop's own instructions cost at
+the fib call's cost per instruction. No thread is started, so a CPython 2 has no lock to take;
+CPython 3 always has one, and its uncontended taking and dropping are counted in, a few tens of
+nanoseconds that the emulated lock then spends again.
 """
 from __future__ import division, print_function
 
 import dis
 import json
 import os
+import resource
+import socket
 import sys
 import time
 
@@ -182,6 +195,45 @@ def handler_per_message():
     return ((counts[1][0] - counts[0][0]) / 20.0, (counts[1][1] - counts[0][1]) / 20.0)
 
 
+def ping_pong(a, b, message, n):
+    """n round trips between the two ends of a socketpair: per round trip two messages, each
+    one sendall and one recv, the calls the echo handler makes per message."""
+    for _ in range(n):
+        a.sendall(message)
+        data = b.recv(65536)
+        b.sendall(data)
+        a.recv(65536)
+
+
+def user_seconds():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_utime
+
+
+def socket_call_ns(seconds, ns_per_opcode):
+    """User CPU time of one socket call's C work: the ping-pong run for `seconds` of wall time,
+    its user time per call less its instructions per call at ns_per_opcode. The kernel samples
+    user against system time at its tick, so the rounds are pooled rather than each timed, and
+    run for a second at least: a hundred ticks."""
+    seconds = max(seconds, 1.0)
+    a, b = socket.socketpair()
+    try:
+        message = b"x" * 100
+        counts = [len(Tracer(ping_pong.__code__).run(ping_pong, a, b, message, n).sequence)
+                  for n in (20, 40)]
+        opcodes_per_call = (counts[1] - counts[0]) / 20.0 / 4
+        rounds = 0
+        start_user, start_wall = user_seconds(), time.time()
+        while time.time() - start_wall < seconds:
+            ping_pong(a, b, message, 1000)
+            rounds += 1
+        used = user_seconds() - start_user
+    finally:
+        a.close()
+        b.close()
+    per_call = used * 1e9 / (rounds * 1000 * 4)
+    return max(0.0, per_call - opcodes_per_call * ns_per_opcode)
+
+
 def main():
     depth = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 2.0
@@ -191,10 +243,12 @@ def main():
     opcodes = len(tracer.sequence) / calls
     ticks = (ticking(tracer.sequence) + calls) / calls  # one tick per frame entry
     handler_opcodes, handler_ticks = handler_per_message()
+    fib_ns = ns_per_call(depth, seconds)
     result = {
         "fib_depth": depth,
         "calls_per_fib": fib_calls(depth),
-        "ns_per_call": ns_per_call(depth, seconds),
+        "ns_per_call": fib_ns,
+        "socket_call_ns": socket_call_ns(seconds, fib_ns / opcodes),
         "opcodes_per_call": opcodes,
         "ticks_per_call": ticks,
         "handler_opcodes": handler_opcodes,

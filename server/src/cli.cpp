@@ -150,6 +150,7 @@ class Options {
   ServerConfig config_;
   int port_;
   std::string bytecode_ns_;
+  std::string socket_call_ns_;
   std::string idle_timeout_;
   std::string duration_;
   std::string trace_after_;
@@ -161,6 +162,7 @@ Options::Options(CLI::App& app, const ServerConfig& seed)
     : config_(seed),
       port_(seed.port),
       bytecode_ns_(std::to_string(seed.interpreter.bytecode_cost.count())),
+      socket_call_ns_(std::to_string(seed.io.call_cost.count())),
       idle_timeout_(format_exact_duration(seed.io.idle_timeout)),
       duration_(format_exact_duration(seed.duration)),
       trace_after_(format_exact_duration(seed.trace.after)),
@@ -239,6 +241,10 @@ void Options::declare_server(CLI::App& app) {
   app.add_option("--handler-bytecodes", c.handler_bytecodes,
                  "Emulated bytecodes of handler work per echoed message")
       ->check(CLI::Range(0, 1'000'000'000));
+  app.add_option("--socket-call-ns", socket_call_ns_,
+                 "CPU time each socket call holds the lock for outside its syscall (C work, no "
+                 "check points), half before the release and half after; plain nanoseconds")
+      ->check(kPlainNs);
   app.add_option("--max-connections", c.max_connections,
                  "Connections served at once; more are accepted and closed at once")
       ->check(CLI::Range(1, 100000));
@@ -283,6 +289,9 @@ ServerConfig Options::build() const {
   const auto bytecode_cost = parse_plain_ns(bytecode_ns_);
   if (!bytecode_cost) throw std::invalid_argument("--bytecode-ns: not a number of nanoseconds");
   c.interpreter.bytecode_cost = *bytecode_cost;
+  const auto call_cost = parse_plain_ns(socket_call_ns_);
+  if (!call_cost) throw std::invalid_argument("--socket-call-ns: not a number of nanoseconds");
+  c.io.call_cost = *call_cost;
   c.io.idle_timeout = to_duration(idle_timeout_);
   c.duration = to_duration(duration_);
   c.trace.after = to_duration(trace_after_);

@@ -16,6 +16,9 @@ constexpr std::array kLogLevels{"trace", "debug", "info", "warn", "error", "crit
 
 constexpr std::size_t kMaxMessageLimit = std::size_t{256} << 20;
 
+// A socket call's C work is microseconds; a millisecond is already far beyond any interpreter.
+constexpr std::chrono::nanoseconds kMaxCallCost = std::chrono::milliseconds(10);
+
 // 24 bytes an event: 64 Mi events are 1.5 GiB for one thread.
 constexpr std::size_t kMaxTraceBuffer = std::size_t{64} << 20;
 
@@ -87,6 +90,10 @@ void ServerConfig::validate() const {
         std::to_string(max_message));
   }
   if (io.idle_timeout.count() < 0) bad("idle-timeout must not be negative");
+  if (io.call_cost.count() < 0 || io.call_cost > kMaxCallCost) {
+    bad("socket-call-ns must be in [0, " + std::to_string(kMaxCallCost.count()) + "] ns, got " +
+        std::to_string(io.call_cost.count()));
+  }
   if (io_model == IoModel::eventloop && io.timeout_socket) {
     bad("timeout-socket applies to io-model threads only: an event loop's sockets are "
         "non-blocking");
@@ -117,6 +124,7 @@ void to_json(nlohmann::json& j, const ServerConfig& c) {
        {"io_release", to_string(c.io.release)},
        {"timeout_socket", c.io.timeout_socket},
        {"idle_timeout_ns", c.io.idle_timeout.count()},
+       {"socket_call_ns", c.io.call_cost.count()},
        {"cpu_threads", c.cpu_threads},
        {"fib_depth", c.fib_depth},
        {"handler_bytecodes", c.handler_bytecodes},

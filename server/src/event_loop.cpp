@@ -89,6 +89,7 @@ class EventLoop::Loop {
         t_(t),
         when_blocking_(owner.settings_.session.io.release == IoRelease::when_blocking),
         idle_(owner.settings_.session.io.idle_timeout),
+        c_work_(owner.settings_.session.io.call_cost / 2),
         // The most one recv reads: more pending is read in several turns, as asyncio does
         // with its max_size of a read.
         capacity_(owner.settings_.session.max_message),
@@ -121,9 +122,11 @@ class EventLoop::Loop {
     if (when_blocking_) return f();
     return t_.allow_threads(name, f);
   }
-  // EINTR is retried, each try its own call, as CPython does since PEP 475.
+  // A recv or send: its C work around the call (--socket-call-ns), the call itself retried on
+  // EINTR, each try its own call, as CPython does since PEP 475.
   template <class F>
   SysResult retrying(gilcore::Syscall name, F f) {
+    const gilcore::CWork work(c_work_);
     for (;;) {
       const SysResult r = call(name, f);
       if (r.value >= 0 || r.error != EINTR) return r;
@@ -367,6 +370,7 @@ class EventLoop::Loop {
   Thread& t_;
   const bool when_blocking_;
   const std::chrono::nanoseconds idle_;
+  const gilcore::CWork::Cost c_work_;  // of each socket.recv / socket.send
   const std::size_t capacity_;
   const std::unique_ptr<char[]> buffer_;  // one recv buffer: one thread reads
   std::vector<epoll_event> events_;

@@ -34,16 +34,22 @@ int poll_timeout_ms(std::chrono::nanoseconds timeout) noexcept {
 template <class Thread>
 class SocketCalls {
  public:
-  SocketCalls(Thread& t, int fd, const IoConfig& io) noexcept
-      : t_(t), fd_(fd), io_(io), poll_ms_(poll_timeout_ms(io.idle_timeout)) {}
+  SocketCalls(Thread& t, int fd, const IoConfig& io)
+      : t_(t),
+        fd_(fd),
+        io_(io),
+        poll_ms_(poll_timeout_ms(io.idle_timeout)),
+        c_work_(io.call_cost / 2) {}
 
   SysResult recv(char* buffer, std::size_t capacity) {
+    const gilcore::CWork work(c_work_);
     return call(POLLIN, gilcore::Syscall::recv,
                 [&](int flags) { return finish(::recv(fd_, buffer, capacity, flags)); });
   }
 
   // socket.sendall: one call per partial send. Returns the first failure, or the byte count.
   SysResult sendall(const char* data, std::size_t size) {
+    const gilcore::CWork work(c_work_);
     SysResult r;
     std::size_t done = 0;
     while (done < size) {
@@ -102,6 +108,7 @@ class SocketCalls {
   int fd_;
   const IoConfig& io_;
   int poll_ms_;
+  gilcore::CWork::Cost c_work_;
 };
 
 void close_because(SessionStats& stats, const SysResult& r, const std::atomic<bool>& stopping,

@@ -49,6 +49,7 @@ TEST(CommandLineTest, DefaultsAreTheInterpretersOwn) {
   EXPECT_EQ(c.io.release, IoRelease::always);
   EXPECT_FALSE(c.io.timeout_socket);
   EXPECT_EQ(c.handler_bytecodes, 20u);
+  EXPECT_EQ(c.io.call_cost, 0ns);
   EXPECT_EQ(parsed.out, "");
   EXPECT_EQ(parsed.err, "");
 }
@@ -79,6 +80,8 @@ TEST(CommandLineTest, ParsesEveryOption) {
                              "7",
                              "--handler-bytecodes",
                              "0",
+                             "--socket-call-ns",
+                             "250",
                              "--max-connections",
                              "10",
                              "--max-message",
@@ -106,6 +109,7 @@ TEST(CommandLineTest, ParsesEveryOption) {
   EXPECT_EQ(c.interpreter.bytecode_cost, 40ns);
   EXPECT_EQ(c.interpreter.bytecodes_per_call, 7);
   EXPECT_EQ(c.handler_bytecodes, 0u);
+  EXPECT_EQ(c.io.call_cost, 250ns);
   EXPECT_EQ(c.max_connections, 10u);
   EXPECT_EQ(c.max_message, 65536u);
   EXPECT_EQ(c.io.idle_timeout, 2s);
@@ -189,6 +193,8 @@ TEST(CommandLineTest, BadValuesGiveOneErrorLineAndExitCodeTwo) {
       {"--cpu-threads", "2000"},
       {"--fib-depth", "0"},
       {"--bytecode-ns", "-3"},
+      {"--socket-call-ns", "1us"},
+      {"--socket-call-ns", "20000000"},
       {"--bytecodes-per-call", "0"},
       {"--max-connections", "0"},
       {"--max-message", "lots"},

@@ -79,6 +79,7 @@ TEST(ServerConfigTest, JsonCarriesTheInterpreterConfiguration) {
   EXPECT_EQ(j["interpreter"]["lock"]["policy"], "py3");
   EXPECT_EQ(j["io_release"], "always");
   EXPECT_EQ(j["handler_bytecodes"], 20);
+  EXPECT_EQ(j["socket_call_ns"], 0);
 }
 
 }  // namespace

@@ -100,5 +100,18 @@ TEST(ServerConvoyTimingTest, EventLoopWithoutALockServesWithinAMillisecond) {
       {"--io-model", "eventloop", "--policy", "none", "--cpu-threads", "1"});
 }
 
+// --socket-call-ns is C work done holding the lock, half of it on each side of a socket call's
+// system call: a round trip contains the second half of the recv's and the first of the send's.
+TEST(ServerConvoyTimingTest, SocketCallWorkLengthensEveryRoundTripInBothIoModels) {
+  for (const char* model : {"threads", "eventloop"}) {
+    const double median =
+        median_round_trip_us({"--io-model", model, "--policy", "none", "--cpu-threads", "0",
+                              "--socket-call-ns", "3000000"},
+                             20);
+    RecordProperty(std::string("median_us_") + model, std::to_string(median));
+    EXPECT_GE(median, 2700) << model << ": median round trip " << median << "us";
+  }
+}
+
 }  // namespace
 }  // namespace convoy::server::testing

@@ -6,8 +6,8 @@
 #include <cerrno>
 #include <chrono>
 #include <memory>
-#include <stdexcept>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 

@@ -27,4 +27,28 @@ class Spinner {
   static std::uint32_t turns_for(std::chrono::nanoseconds cost);
 };
 
+/// C work done holding the lock around one call, like a socket call's argument parsing and
+/// buffers in CPython's socket module: a spin when constructed and another when destroyed, with
+/// no check point in either, since C code passes none.
+class CWork {
+ public:
+  /// The spin of one side, converted to turns once.
+  struct Cost {
+    std::uint32_t turns = 0;
+    Cost() = default;
+    explicit Cost(std::chrono::nanoseconds each_side)
+        : turns(each_side.count() > 0 ? Spinner::turns_for(each_side) : 0) {}
+  };
+  explicit CWork(Cost cost) noexcept : turns_(cost.turns) { spin(); }
+  ~CWork() { spin(); }
+  CWork(const CWork&) = delete;
+  CWork& operator=(const CWork&) = delete;
+
+ private:
+  void spin() const noexcept {
+    if (turns_ != 0) Spinner::spin(turns_);
+  }
+  std::uint32_t turns_;
+};
+
 }  // namespace gilcore

@@ -11,7 +11,8 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")
 
 MEASURED = {"fib_depth": 20, "calls_per_fib": 21891, "ns_per_call": 60.0,
             "opcodes_per_call": 12.0, "ticks_per_call": 5.5, "handler_opcodes": 19.0,
-            "handler_ticks": 13.0, "traced_calls": 465, "method": "opcode tracing"}
+            "handler_ticks": 13.0, "socket_call_ns": 412.6, "traced_calls": 465,
+            "method": "opcode tracing"}
 
 
 def stats(ns_per_call):
@@ -33,6 +34,7 @@ class ProfileTest(TempDirTest):
                           three["handler-bytecodes"]), (12, 5, 19))
         self.assertEqual(three["policy"], "py3")
         self.assertEqual(three["fib-depth"], 20)
+        self.assertEqual((two["socket-call-ns"], three["socket-call-ns"]), (413, 413))
 
     def test_the_handler_keeps_its_proportion_to_a_call(self):
         # 19 instructions against 12 per call; a call given 3 check points gives the handler 5.
@@ -85,6 +87,7 @@ class ProfileTest(TempDirTest):
             self.assertEqual(answer[0], f"run {runs}")
             args = dict(zip(answer[1::2], answer[2::2]))
             self.assertEqual(args["--policy"], "py2")
+            self.assertEqual(args["--socket-call-ns"], "413")
             knobs = {"bytecodes-per-call": int(args["--bytecodes-per-call"]),
                      "bytecode-ns": int(args["--bytecode-ns"])}
             self.write_json(f"work/fit-{runs}.json", stats(emulate(knobs, fixed=5.0)))
@@ -100,12 +103,18 @@ class ProfileTest(TempDirTest):
         self.assertIn("bytecodes-per-call=6\n", text)
         self.assertRegex(text, r"\nbytecode-ns=\d+\n")
         self.assertIn("a fib call takes 60.0 ns of CPU", text)
+        self.assertIn("a socket call's C work 413 ns", text)
+        self.assertIn("\nsocket-call-ns=413\n", text)
         self.assertEqual(os.listdir(self.path("profiles")), ["python2.7.18.toml"])
 
     def test_a_measurement_that_is_not_one_is_refused(self):
         self.write_json("bad.json", {"ns_per_call": 1})
         with self.assertRaisesRegex(ValueError, "not a calibrate.py measurement"):
             profile.read_measured(self.path("bad.json"))
+        without = {k: v for k, v in MEASURED.items() if k != "socket_call_ns"}
+        self.write_json("old.json", without)  # from before socket calls were measured
+        with self.assertRaisesRegex(ValueError, "not a calibrate.py measurement"):
+            profile.read_measured(self.path("old.json"))
         self.write_json("zero.json", {**MEASURED, "ns_per_call": 0})
         with self.assertRaisesRegex(ValueError, "no fib call to fit"):
             profile.read_measured(self.path("zero.json"))
@@ -129,6 +138,9 @@ class CalibrateScriptTest(unittest.TestCase):
         self.assertLess(m["opcodes_per_call"], 30)
         self.assertLess(m["ticks_per_call"], m["opcodes_per_call"])
         self.assertGreater(m["handler_opcodes"], m["handler_ticks"])
+        # A socket call's C work: more than nothing, far less than a millisecond.
+        self.assertGreater(m["socket_call_ns"], 0)
+        self.assertLess(m["socket_call_ns"], 1e6)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,12 @@ struct IoConfig {
   /// A connection with no progress for this long is closed; 0 = never. It is also the timeout
   /// of the emulated timeout socket (none when 0).
   std::chrono::nanoseconds idle_timeout{0};
+  /// CPU time each socket call (recv, sendall, send) holds the lock for outside its system call:
+  /// the C work of CPython's socket module around the blocking region (argument parsing, the
+  /// result buffer allocated before the call and resized after it). Half is spent before the
+  /// lock is let go, half after it is taken back; C code passes no check point, so it never
+  /// counts as bytecodes. 0 = none (the default model).
+  std::chrono::nanoseconds call_cost{0};
 };
 
 /// The timeline: what --trace records (docs/timeline.md).

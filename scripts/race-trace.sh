@@ -1,29 +1,35 @@
 #!/usr/bin/env bash
-# The connection thread's races for CPython 3's lock, as the kernel saw them. Runs convoy-server
-# with py3 and the echo server of every CPython 3 found (scripts/lib/interpreters.sh), one after
-# the other, each with one connection of convoy-client (closed loop, a think time between
-# messages). While the client runs, it records the server threads' scheduler events and their
-# futex, sendto and recvfrom calls with ftrace, in a tracing instance of its own, which it
-# removes at the end. Then it prints per server how often the connection thread lost the lock at
-# send, how often it lost the race after the next recv as well (that message pays a second switch
-# interval), how long its way from the lock to that recv took, and when the fib thread woke
+# The connection thread's races for the lock, as the kernel saw them. Runs convoy-server with py3
+# and the echo server of every CPython 3 found (scripts/lib/interpreters.sh), or with --policy py2
+# convoy-server with py2 and every CPython 2, one after the other, each with one connection of
+# convoy-client (closed loop, a think time between messages). While the client runs, it records
+# the server threads' scheduler events and their futex, sendto and recvfrom calls with ftrace, in
+# a tracing instance of its own, which it removes at the end. Then it prints per server, for py3,
+# how often the connection thread lost the lock at send, how often it lost the race after the
+# next recv as well (that message pays a second switch interval), how long its way from the lock
+# to that recv took, and when the fib thread woke; for py2, how often the connection thread found
+# the semaphore free after recv and after send, and how often the fib thread slept
 # (scripts/convoy_data/race.py says how each is read). Needs root and tracefs. Everything goes
-# under results/race-<time>-<suffix>/; docs/fidelity.md ("Two intervals in one round trip") has
-# what it showed.
+# under results/race-<time>-<suffix>/; docs/fidelity.md ("Two intervals in one round trip",
+# "CPython 2.7 without think time") has what it showed.
 set -euo pipefail
 source "$(dirname "$0")/lib/real.sh"
 
 usage() {
   cat <<USAGE
 usage: scripts/race-trace.sh [options]      (--name value or --name=value; needs root)
-  --interpreters L  which CPython 3s, as scripts/reference.sh takes them (default python3: every
-                    CPython 3 found; "" = none)
+  --policy P        py3 (default): CPython 3's lock against convoy's py3; py2: CPython 2.7's
+                    semaphore against py2
+  --interpreters L  which interpreters, as scripts/reference.sh takes them (default python3, or
+                    python2 with --policy py2: every one found; "" = none)
   --interpreter LABEL=PATH   one more (repeatable)
-  --no-emulated     leave out convoy-server with py3
+  --server-config F convoy-server loads this config first (a fitted profile of
+                    scripts/calibrate.sh, say); the options above still apply
+  --no-emulated     leave out convoy-server
   --think D         the client's pause between a reply and the next message (default 0.5ms)
   --size B          bytes per message (default 100)
   --cpu-threads N   fib threads in each server (default 1)
-  --switch-interval D   the switch interval of both sides (default 5ms)
+  --switch-interval D   the switch interval of both sides (default 5ms; py3 only)
   --trace D         how long to record each server (default 1s, at most 10s)
   --server-cpus L / --client-cpus L   pin the servers / the client (CPU lists such as 0 or 0-1)
   --out DIR         results directory (default results/race-<time>-<suffix>)
@@ -31,13 +37,16 @@ usage: scripts/race-trace.sh [options]      (--name value or --name=value; needs
 USAGE
 }
 
-interpreters=python3 explicit=() emulated=1 think=0.5ms size=100 cpu_threads=1 interval=5ms
-trace=1s server_cpus="" client_cpus="" out="" build=1
+interpreters="" explicit=() emulated=1 think=0.5ms size=100 cpu_threads=1 interval=5ms
+trace=1s server_cpus="" client_cpus="" out="" build=1 policy=py3 server_config="" chosen=0
 split_options "$@"
 set -- "${OPTIONS[@]}"
 while (($#)); do
+  [[ "$1" != --interpreters && "$1" != --interpreters=* ]] || chosen=1
   if real_option "$@"; then shift "$TAKEN"; continue; fi
   case "$1" in
+    --policy) need "$@"; policy=$2; shift 2 ;;
+    --server-config) need "$@"; server_config=$2; shift 2 ;;
     --no-emulated) emulated=0; shift ;;
     --think) need "$@"; think=$2; shift 2 ;;
     --size) need "$@"; size=$2; shift 2 ;;
@@ -48,7 +57,17 @@ while (($#)); do
     *) unknown_option "$1" ;;
   esac
 done
+case "$policy" in
+  py3) family="CPython 3" ;;
+  py2) family="CPython 2" ;;
+  *) die "--policy must be py3 or py2, not '$policy'" ;;
+esac
+((chosen)) || interpreters=${policy/py/python}
 interpreters=${interpreters//,/ }
+if [[ -n "$server_config" ]]; then
+  [[ -f "$server_config" && -r "$server_config" ]] || die "--server-config '$server_config' is not a readable file"
+  server_config=$(cd "$(dirname "$server_config")" && pwd)/$(basename "$server_config")
+fi
 real=0 # whether any real interpreter is asked for
 [[ -z "${interpreters// /}" && ${#explicit[@]} -eq 0 ]] || real=1
 check_duration --think "$think"
@@ -114,7 +133,7 @@ trace_server() {
   order=$((order + 1))
   local dir="$out/points/$kind-$name"
   mkdir -p "$dir"
-  cdata params "$dir" "name=$name" "kind=$kind" "order=$order" "think=$think" "size=$size" \
+  cdata params "$dir" "name=$name" "kind=$kind" "order=$order" "policy=$policy" "think=$think" "size=$size" \
     "cpu_threads=$cpu_threads" "switch_interval=$interval" "trace=$trace" \
     "server_cpus=${SERVER_CPUS:-any}" "client_cpus=${CLIENT_CPUS:-any}"
   cat /proc/loadavg >"$dir/loadavg-before"
@@ -154,16 +173,21 @@ trace_server() {
 }
 
 if ((emulated)); then
-  trace_server py3 emulated "$SERVER_BIN" --port 0 --policy py3 --cpu-threads "$cpu_threads" \
-    --switch-interval "$interval"
+  server=("$SERVER_BIN")
+  [[ -z "$server_config" ]] || server+=(--config "$server_config")
+  server+=(--port 0 --policy "$policy" --cpu-threads "$cpu_threads")
+  [[ $policy != py3 ]] || server+=(--switch-interval "$interval")
+  trace_server "$policy" emulated "${server[@]}"
 fi
 for i in "${!INTERP_LABEL[@]}"; do
-  if [[ "${INTERP_FAMILY[$i]}" != "CPython 3" ]]; then
-    note "${INTERP_LABEL[$i]}: ${INTERP_FAMILY[$i]} is not a CPython 3, skipped"
+  if [[ "${INTERP_FAMILY[$i]}" != "$family" ]]; then
+    note "${INTERP_LABEL[$i]}: ${INTERP_FAMILY[$i]} is not a $family, skipped"
     continue
   fi
-  trace_server "${INTERP_LABEL[$i]}" real "${INTERP_PATH[$i]}" "$CONVOY_ROOT/scripts/reference/echo_server.py" \
-    --port 0 --cpu-threads "$cpu_threads" --switch-interval "$(cdata seconds "$interval")"
+  real_server=("${INTERP_PATH[$i]}" "$CONVOY_ROOT/scripts/reference/echo_server.py" --port 0
+    --cpu-threads "$cpu_threads")
+  [[ $policy != py3 ]] || real_server+=(--switch-interval "$(cdata seconds "$interval")")
+  trace_server "${INTERP_LABEL[$i]}" real "${real_server[@]}"
 done
 
 echo

@@ -1,4 +1,5 @@
-"""The connection thread's races for CPython 3's lock, read from a kernel trace.
+"""The connection thread's races for the lock, read from a kernel trace: CPython 3's (py3) and
+CPython 2.7's semaphore (py2).
 
 scripts/race-trace.sh records, with ftrace, the scheduler events and the futex, sendto and
 recvfrom system calls of one echo server's threads while the shared client talks to it (closed
@@ -14,7 +15,15 @@ thread message by message:
   that `recv`, against the fib thread's waking from the wait it was forced into.
 
 A thread's lock operations show as futex calls; taking the lock after a wait is the exit of the
-last futex call before the `recv`. The fib thread wakes when its futex call returns."""
+last futex call before the `recv`. The fib thread wakes when its futex call returns.
+
+CPython 2.7's lock is a semaphore with no hand-off (py2): the fib thread lets go every 100 ticks
+and takes it straight back, and a waiter gets it only by running at that moment. Taking a free
+semaphore makes no system call, so for each message the trace says whether the connection
+thread found the lock free after `recv` (no futex wait before its `send`) and after `send` (none
+before the next `recv`). What decides it is whether the fib thread really sleeps when it loses:
+a futex wait that lasts (`sleep_us` or more) takes it off its CPU, and waking it again takes the
+kernel microseconds, during which the lock stays free for the connection thread."""
 
 import csv
 import os
@@ -25,6 +34,9 @@ from . import machine, points, units
 _LINE = re.compile(r"^\s*(?P<comm>.+?)-(?P<tid>\d+)\s+\[(?P<cpu>\d+)\]\s+\S+\s+"
                    r"(?P<ts>\d+\.\d+): (?P<event>\w+)[:( ]\s*(?P<rest>.*)$")
 _CALLS = ("sys_futex", "sys_sendto", "sys_recvfrom")
+_FUTEX_OP = re.compile(r"\bop: (0x[0-9a-f]+|\d+)")
+_FUTEX_CMD_MASK = 0x7F  # without FUTEX_PRIVATE_FLAG (0x80) and FUTEX_CLOCK_REALTIME (0x100)
+_FUTEX_WAITS = (0, 9)  # FUTEX_WAIT, FUTEX_WAIT_BITSET
 
 
 def parse(lines):
@@ -51,6 +63,24 @@ def calls(events, tid):
         else:
             open_calls[name] = t
     return sorted(found, key=lambda c: c[1])
+
+
+def futex_waits(events, tid):
+    """[(enter_us, exit_us)] of the futex calls of thread `tid` that wait (FUTEX_WAIT or
+    FUTEX_WAIT_BITSET, private or not): a lock the thread did not get at once."""
+    found, entered = [], None
+    for t, who, _, name, rest in events:
+        if who != tid or name != "sys_futex":
+            continue
+        if rest.startswith("->"):
+            if entered is not None:
+                found.append((entered, t))
+            entered = None
+        else:
+            m = _FUTEX_OP.search(rest)
+            op = int(m[1], 0) if m else -1
+            entered = t if op >= 0 and op & _FUTEX_CMD_MASK in _FUTEX_WAITS else None
+    return found
 
 
 def wakes(events, tid):
@@ -116,6 +146,41 @@ def summary(found):
     }
 
 
+def semaphore_turns(io_calls, io_waits, fib_waits, span_us, sleep_us=5.0):
+    """py2: {messages, free_after_recv, recv_to_send_p50_us, recv_to_send_p90_us,
+    free_after_send, fib_sleeps_per_s, fib_asleep}. A message is a `recv` of the connection
+    thread followed by its `send`: free after recv when no futex wait of the thread lies between
+    the two, free after send when none lies between that send and the next recv. The fib
+    thread's sleeps are its waits of `sleep_us` or more; fib_asleep is their share of the trace's
+    span. Shares are None without messages."""
+    def waited(start, stop):
+        return any(start <= w[0] < stop for w in io_waits)
+
+    free_recv, free_send, gaps, sends_followed = 0, 0, [], 0
+    for k, (name, _, leave) in enumerate(io_calls):
+        if name != "sys_recvfrom":
+            continue
+        s = _next(io_calls, k + 1, "sys_sendto")
+        if s is None:
+            break
+        gaps.append(io_calls[s][1] - leave)
+        free_recv += not waited(leave, io_calls[s][1])
+        r = _next(io_calls, s + 1, "sys_recvfrom")
+        if r is not None:
+            sends_followed += 1
+            free_send += not waited(io_calls[s][2], io_calls[r][1])
+    sleeps = [w for w in fib_waits if w[1] - w[0] >= sleep_us]
+    seconds = span_us / 1e6 if span_us > 0 else None
+    return {
+        "messages": len(gaps),
+        "free_after_recv": free_recv / len(gaps) if gaps else None,
+        "recv_to_send_p50_us": _quantile(gaps, 0.5), "recv_to_send_p90_us": _quantile(gaps, 0.9),
+        "free_after_send": free_send / sends_followed if sends_followed else None,
+        "fib_sleeps_per_s": len(sleeps) / seconds if seconds else None,
+        "fib_asleep": sum(b - a for a, b in sleeps) / span_us if span_us > 0 else None,
+    }
+
+
 def read_threads(path):
     """{tid: CPU ticks} from DIR/threads.tsv (TID<TAB>utime+stime, as /proc says)."""
     found = {}
@@ -151,20 +216,32 @@ def two_interval_share(client, interval_us):
     return over / total if total else None
 
 
-def analyse(point_dir, client, interval_us):
-    """summary() of one server's directory (trace.txt, threads.tsv), with the threads it found
-    and the client's share of two-interval round trips (`client`: its client.json)."""
+def analyse(point_dir, client, interval_us, policy="py3"):
+    """One server's directory (trace.txt, threads.tsv) read as `policy` says: summary() with
+    the client's share of two-interval round trips (`client`: its client.json) for py3,
+    semaphore_turns() with the client's mean round trip for py2; the threads found, in both."""
     with open(os.path.join(point_dir, "trace.txt"), encoding="utf-8", errors="replace") as f:
         events = parse(f)
     io, fib = threads_of(events, read_threads(os.path.join(point_dir, "threads.tsv")))
-    result = summary(races(calls(events, io), wakes(events, fib), interval_us / 5))
-    result.update(io_tid=io, fib_tid=fib, two_intervals=two_interval_share(client, interval_us))
+    if policy == "py2":
+        span = events[-1][0] - events[0][0] if events else 0
+        result = semaphore_turns(calls(events, io), futex_waits(events, io),
+                                 futex_waits(events, fib), span)
+        mean = points.get(client, "results.latency.mean_us") if isinstance(client, dict) else None
+        result["mean_us"] = mean
+    else:
+        result = summary(races(calls(events, io), wakes(events, fib), interval_us / 5))
+        result["two_intervals"] = two_interval_share(client, interval_us)
+    result.update(io_tid=io, fib_tid=fib)
     return result
 
 
 COLUMNS = ("server", "kind", "sends", "lost_at_send", "second", "lost_second", "way_p50_us",
            "way_p90_us", "way_10us_share", "lost_way_p50_us", "fib_wake_p50_us", "two_intervals",
            "error")
+COLUMNS_PY2 = ("server", "kind", "messages", "free_after_recv", "recv_to_send_p50_us",
+               "recv_to_send_p90_us", "free_after_send", "fib_sleeps_per_s", "fib_asleep",
+               "mean_us", "error")
 
 
 def _cell(value, fmt):
@@ -186,36 +263,8 @@ def _machine_line(base, rows):
         machine.load_text(loads, machine.cpus_online())
 
 
-def report(out):
-    """OUT/race.csv and the table, one row per server directory under OUT/points (in the order
-    of their params.json `order`)."""
-    rows = []
-    base = os.path.join(out, "points")
-    for name in sorted(os.listdir(base)) if os.path.isdir(base) else []:
-        d = os.path.join(base, name)
-        params = points.load_json(os.path.join(d, "params.json")) or {}
-        interval_us = units.parse_duration_ns(params.get("switch_interval", "5ms")) / 1000
-        client = points.load_json(os.path.join(d, "client.json"))
-        row = {"server": params.get("name", name), "kind": params.get("kind", "?"),
-               "order": params.get("order", 0), "error": "", "dir": name, "_params": params,
-               "_client": client}
-        try:
-            row.update(analyse(d, client, interval_us))
-        except (OSError, ValueError) as e:
-            row["error"] = str(e)
-        rows.append(row)
-    if not rows:
-        raise ValueError(f"no traced server under '{base}'")
-    rows.sort(key=lambda r: r["order"])
-    tmp = os.path.join(out, "race.csv.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, os.path.join(out, "race.csv"))
-    lines = [_machine_line(base, rows)] if rows else []
-    width = max([6] + [len(r["server"]) for r in rows])
-    lines += [f"{'server':<{width}}  {'kind':<8} {'sends':>5} {'lost':>5} {'2nd':>5} {'lost':>5}  "
+def _table_py3(rows, width):
+    lines = [f"{'server':<{width}}  {'kind':<8} {'sends':>5} {'lost':>5} {'2nd':>5} {'lost':>5}  "
              f"{'way p50':>7} {'p90':>5} {'>=10us':>6} {'lost p50':>8} {'fib wake':>8}  "
              f"{'2 intervals':>11}"]
     for r in rows:
@@ -228,11 +277,71 @@ def report(out):
             f"{_cell(r['way_p90_us'], '.0f'):>5} {_cell(r['way_10us_share'], '.0%'):>6} "
             f"{_cell(r['lost_way_p50_us'], '.0f'):>8} {_cell(r['fib_wake_p50_us'], '.0f'):>8}  "
             f"{_cell(r['two_intervals'], '.1%'):>11}")
-    lines += ["",
-              "sends, then how many lost the lock at send (a wait of over a fifth of the switch "
-              "interval); 2nd: of those, the races after the next recv, and how many were lost "
-              "(the message pays a second interval). way: from taking the lock back to calling "
-              "that recv, in µs (p50, p90, share of 10 µs or more; lost p50: when the race was "
-              "lost); fib wake: the fib thread back from its wait, µs after the lock was taken. "
-              "2 intervals: the client's round trips over 1.4 switch intervals."]
-    return "\n".join(lines)
+    return lines + [
+        "",
+        "sends, then how many lost the lock at send (a wait of over a fifth of the switch "
+        "interval); 2nd: of those, the races after the next recv, and how many were lost "
+        "(the message pays a second interval). way: from taking the lock back to calling "
+        "that recv, in µs (p50, p90, share of 10 µs or more; lost p50: when the race was "
+        "lost); fib wake: the fib thread back from its wait, µs after the lock was taken. "
+        "2 intervals: the client's round trips over 1.4 switch intervals."]
+
+
+def _table_py2(rows, width):
+    lines = [f"{'server':<{width}}  {'kind':<8} {'messages':>8} {'free':>5} {'recv->send':>10} "
+             f"{'p90':>5} {'free':>5}  {'fib sleeps/s':>12} {'asleep':>6}  {'mean':>6}",
+             f"{'':<{width}}  {'':<8} {'':>8} {'recv':>5} {'p50 µs':>10} {'µs':>5} {'send':>5}"]
+    for r in rows:
+        if r["error"]:
+            lines.append(f"{r['server']:<{width}}  {r['kind']:<8} no analysis: {r['error']}")
+            continue
+        lines.append(
+            f"{r['server']:<{width}}  {r['kind']:<8} {r['messages']:>8} "
+            f"{_cell(r['free_after_recv'], '.0%'):>5} {_cell(r['recv_to_send_p50_us'], '.0f'):>10} "
+            f"{_cell(r['recv_to_send_p90_us'], '.0f'):>5} {_cell(r['free_after_send'], '.0%'):>5}  "
+            f"{_cell(r['fib_sleeps_per_s'], ',.0f'):>12} {_cell(r['fib_asleep'], '.0%'):>6}  "
+            f"{_cell(r['mean_us'], '.0f'):>6}")
+    return lines + [
+        "",
+        "messages traced; free recv / free send: the share in which the connection thread found "
+        "the lock free after recv / after send (no futex wait before its next call); recv->send: "
+        "from recv's return to send, in µs; fib sleeps/s: the fib thread's futex waits of 5 µs or "
+        "more (it lost the lock and left its CPU), and the share of the trace it spent so; mean: "
+        "the client's mean round trip in µs, over its whole run."]
+
+
+def report(out):
+    """OUT/race.csv and the table, one row per server directory under OUT/points (in the order
+    of their params.json `order`), read as their params' `policy` says (py3 unless py2)."""
+    rows = []
+    base = os.path.join(out, "points")
+    for name in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+        d = os.path.join(base, name)
+        params = points.load_json(os.path.join(d, "params.json")) or {}
+        interval_us = units.parse_duration_ns(params.get("switch_interval", "5ms")) / 1000
+        client = points.load_json(os.path.join(d, "client.json"))
+        row = {"server": params.get("name", name), "kind": params.get("kind", "?"),
+               "order": params.get("order", 0), "error": "", "dir": name, "_params": params,
+               "_client": client, "_policy": params.get("policy", "py3")}
+        try:
+            row.update(analyse(d, client, interval_us, row["_policy"]))
+        except (OSError, ValueError) as e:
+            row["error"] = str(e)
+        rows.append(row)
+    if not rows:
+        raise ValueError(f"no traced server under '{base}'")
+    policies = {r["_policy"] for r in rows}
+    if len(policies) > 1:
+        raise ValueError(f"'{base}' mixes servers traced as {' and '.join(sorted(policies))}")
+    py2 = policies == {"py2"}
+    rows.sort(key=lambda r: r["order"])
+    tmp = os.path.join(out, "race.csv.tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS_PY2 if py2 else COLUMNS,
+                                extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, os.path.join(out, "race.csv"))
+    width = max([6] + [len(r["server"]) for r in rows])
+    return "\n".join([_machine_line(base, rows)] +
+                     (_table_py2 if py2 else _table_py3)(rows, width))

@@ -25,10 +25,11 @@ Socket calls. Around its system call a socket method does C work holding the loc
 arguments, sock.recv(65536) allocates a 64 KiB result before the call and shrinks it after,
 sendall takes a buffer view of its argument. None of it passes a check point. It is measured as
 user CPU time (the process's, from getrusage: the kernel's share of each call is system time) of
-a ping-pong over a socketpair in this one thread, less what the loop's own instructions cost at
-the fib call's cost per instruction. No thread is started, so a CPython 2 has no lock to take;
-CPython 3 always has one, and its uncontended taking and dropping are counted in, a few tens of
-nanoseconds that the emulated lock then spends again.
+a ping-pong over a socketpair between two threads, less what the loop's own instructions cost at
+the fib call's cost per instruction. Two threads, as in a server: each call comes after a thread
+switch, with cold caches and the lock changing hands, and costs about three times what it does
+in a loop of one thread. The lock's own uncontended work is counted in, tens of nanoseconds that
+the emulated lock then spends again.
 """
 from __future__ import division, print_function
 
@@ -38,6 +39,7 @@ import os
 import resource
 import socket
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -196,8 +198,9 @@ def handler_per_message():
 
 
 def ping_pong(a, b, message, n):
-    """n round trips between the two ends of a socketpair: per round trip two messages, each
-    one sendall and one recv, the calls the echo handler makes per message."""
+    """n round trips between the two ends of a socketpair in one thread: per round trip two
+    messages, each one sendall and one recv, the calls the echo handler makes per message. Only
+    its instructions are counted; the timed ping-pong runs in two threads."""
     for _ in range(n):
         a.sendall(message)
         data = b.recv(65536)
@@ -205,38 +208,67 @@ def ping_pong(a, b, message, n):
         a.recv(65536)
 
 
+def echo(b):
+    """The server's side of the timed ping-pong: echoes until the peer shuts its side down."""
+    while True:
+        data = b.recv(65536)
+        if not data:
+            return
+        b.sendall(data)
+
+
 def user_seconds():
     return resource.getrusage(resource.RUSAGE_SELF).ru_utime
 
 
-def socket_call_ns(seconds, ns_per_opcode):
-    """User CPU time of one socket call's C work: the ping-pong run for `seconds` of wall time,
-    its user time per call less its instructions per call at ns_per_opcode. The kernel samples
-    user against system time at its tick, so the rounds are pooled rather than each timed, and
-    run for a second at least: a hundred ticks."""
-    seconds = max(seconds, 1.0)
+def socket_call_user_ns(seconds):
+    """User CPU time per socket call of a ping-pong over a socketpair between this thread and
+    an echoing one, for `seconds` of wall time (three at least). Two threads, because that is
+    how the calls run in a server: each after a thread switch, its data cold in the caches, the
+    lock changing hands (about three times the cost of the same calls in a loop of one thread).
+    The kernel samples user against system time at its tick and splits a process's CPU time in
+    the proportion of all its samples so far, so this must run first, before the fib rounds
+    (pure user time) tilt that proportion, and its round trips are pooled, not each timed."""
+    seconds = max(seconds, 3.0)
     a, b = socket.socketpair()
     try:
         message = b"x" * 100
-        counts = [len(Tracer(ping_pong.__code__).run(ping_pong, a, b, message, n).sequence)
-                  for n in (20, 40)]
-        opcodes_per_call = (counts[1] - counts[0]) / 20.0 / 4
-        rounds = 0
+        server = threading.Thread(target=echo, args=(b,))
+        server.start()
+        trips = 0
         start_user, start_wall = user_seconds(), time.time()
-        while time.time() - start_wall < seconds:
-            ping_pong(a, b, message, 1000)
-            rounds += 1
+        try:
+            while time.time() - start_wall < seconds:
+                for _ in range(1000):
+                    a.sendall(message)
+                    a.recv(65536)
+                trips += 1000
+        finally:
+            a.shutdown(socket.SHUT_WR)
+            server.join()
         used = user_seconds() - start_user
     finally:
         a.close()
         b.close()
-    per_call = used * 1e9 / (rounds * 1000 * 4)
-    return max(0.0, per_call - opcodes_per_call * ns_per_opcode)
+    return used * 1e9 / (trips * 4)
+
+
+def ping_pong_opcodes_per_call():
+    """Instructions the ping-pong loop executes per socket call (counted in one thread)."""
+    a, b = socket.socketpair()
+    try:
+        counts = [len(Tracer(ping_pong.__code__).run(ping_pong, a, b, b"x" * 100, n).sequence)
+                  for n in (20, 40)]
+    finally:
+        a.close()
+        b.close()
+    return (counts[1] - counts[0]) / 20.0 / 4
 
 
 def main():
     depth = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 2.0
+    socket_user_ns = socket_call_user_ns(seconds)  # first: see its docstring
     traced_depth = min(depth, 12)
     tracer = Tracer(fib_threads.fib.__code__).run(fib_threads.fib, traced_depth)
     calls = tracer.entries
@@ -248,7 +280,9 @@ def main():
         "fib_depth": depth,
         "calls_per_fib": fib_calls(depth),
         "ns_per_call": fib_ns,
-        "socket_call_ns": socket_call_ns(seconds, fib_ns / opcodes),
+        # The socket calls' C work: their user time less the loop's instructions at fib's cost.
+        "socket_call_ns": max(0.0, socket_user_ns
+                              - ping_pong_opcodes_per_call() * fib_ns / opcodes),
         "opcodes_per_call": opcodes,
         "ticks_per_call": ticks,
         "handler_opcodes": handler_opcodes,

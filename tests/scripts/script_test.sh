@@ -345,6 +345,15 @@ SWEEP
     grep -q '^machine: .*CPUs' "$tmp/race/table.txt" || fail "the machine is not recorded: $(cat "$tmp/race/table.txt")"
     [[ $(csv_count "$tmp/race/race.csv" 'int(r["sends"]) > 0 and not r["error"]') == 2 ]] ||
       fail "not two analysed rows: $(cat "$tmp/race/race.csv")"
+    # py2: the semaphore's table, for convoy-server alone, loading a config first.
+    printf 'check-interval=100\n' >"$tmp/py2.toml"
+    "$root/scripts/race-trace.sh" --policy py2 --interpreters "" --server-config "$tmp/py2.toml" \
+      --think 0 --trace 0.3s --no-build --out "$tmp/race2" >"$tmp/log2" 2>&1 ||
+      fail "race-trace.sh --policy py2 failed: $(cat "$tmp/log2")"
+    grep -qE "^py2 +emulated +[1-9][0-9]* +[0-9]+% " "$tmp/race2/table.txt" ||
+      fail "no py2 row with counts: $(cat "$tmp/log2")"
+    [[ $(csv_count "$tmp/race2/race.csv" 'int(r["messages"]) > 0 and not r["error"]') == 1 ]] ||
+      fail "not one analysed py2 row: $(cat "$tmp/race2/race.csv")"
     ! ls -d /sys/kernel/tracing/instances/convoy-race-* >/dev/null 2>&1 || fail "a tracing instance was left behind"
     ;;
   calibrate)
@@ -443,6 +452,8 @@ is not a duration|$root/scripts/race-trace.sh --think 5
 --trace must be 10s at most|$root/scripts/race-trace.sh --trace 11s
 --cpu-threads must be at least 1|$root/scripts/race-trace.sh --cpu-threads 0
 --size must be at least 32|$root/scripts/race-trace.sh --size=8
+--policy must be py3 or py2|$root/scripts/race-trace.sh --policy py4
+is not a readable file|$root/scripts/race-trace.sh --server-config /nonexistent/profile.toml
 unknown interpreter 'perl'|$root/scripts/race-trace.sh --interpreters perl
 nothing to trace|$root/scripts/race-trace.sh --no-emulated --interpreters ""
 unknown option '--frob'|$root/scripts/race-trace.sh --frob

@@ -41,6 +41,35 @@ def trace():
     return lines
 
 
+def futex(tid, op, enter_us, exit_us, result="0x0"):
+    return [line(tid, enter_us, f"sys_futex(uaddr: 0x7f00, op: {op}, val: 0, utime: 0)"),
+            line(tid, exit_us, f"sys_futex -> {result}")]
+
+
+def semaphore_trace():
+    """py2, three messages of the connection thread over 100 us:
+    1. recv, the lock free (only a wake, op 0x81, before the send), send, then a wait (0x189)
+       before the next recv: free after recv, not after send;
+    2. recv, a wait (0x80) before the send, send, nothing before the next recv: the reverse;
+    3. recv, a wait that failed at once (-EAGAIN still waited), send, no recv follows.
+    The fib thread sleeps once for 30 us (0x189) and once fails at once (1 us: no sleep)."""
+    lines = ["# tracer: nop\n"]
+    lines += call(IO, "sys_recvfrom", 0, 2, "0x64")
+    lines += futex(IO, "0x81", 3, 4, "0x1")
+    lines += call(IO, "sys_sendto", 5, 10, "0x64")
+    lines += futex(IO, "0x189", 11, 20)
+    lines += call(IO, "sys_recvfrom", 21, 30, "0x64")
+    lines += futex(IO, "0x80", 31, 40)
+    lines += call(IO, "sys_sendto", 41, 45, "0x64")
+    lines += call(IO, "sys_recvfrom", 46, 50, "0x64")
+    lines += futex(IO, "0x189", 51, 51, "0xfffffffffffffff5")
+    lines += call(IO, "sys_sendto", 52, 60, "0x64")
+    lines += futex(FIB, "0x189", 5, 35)
+    lines += futex(FIB, "0x189", 60, 61, "0xfffffffffffffff5")
+    lines += futex(FIB, "0x81", 70, 100)
+    return lines
+
+
 class ParseTest(unittest.TestCase):
     def test_calls_pair_enter_and_exit_per_thread(self):
         events = race.parse(trace())
@@ -80,6 +109,32 @@ class RacesTest(unittest.TestCase):
         self.assertEqual(race.summary(found)["lost_at_send"], 0)
 
 
+class SemaphoreTest(unittest.TestCase):
+    def test_futex_waits_are_the_waiting_ops_only(self):
+        events = race.parse(semaphore_trace())
+        self.assertEqual([(round(a - 1e9), round(b - 1e9)) for a, b in race.futex_waits(events, IO)],
+                         [(11, 20), (31, 40), (51, 51)])
+        self.assertEqual(len(race.futex_waits(events, FIB)), 2)  # not the wake at 70
+        self.assertEqual(race.futex_waits(race.parse(trace()), IO), [])  # calls without an op
+
+    def test_free_after_recv_and_send_and_the_fib_threads_sleeps(self):
+        events = race.parse(semaphore_trace())
+        turns = race.semaphore_turns(race.calls(events, IO), race.futex_waits(events, IO),
+                                     race.futex_waits(events, FIB), span_us=100)
+        self.assertEqual(turns["messages"], 3)
+        self.assertAlmostEqual(turns["free_after_recv"], 1 / 3)
+        self.assertAlmostEqual(turns["free_after_send"], 1 / 2)  # the last send has no recv after
+        self.assertAlmostEqual(turns["recv_to_send_p50_us"], 3.0)  # of 3, 11 and 2 us
+        self.assertAlmostEqual(turns["fib_sleeps_per_s"], 10_000)  # one sleep in 100 us
+        self.assertAlmostEqual(turns["fib_asleep"], 0.3)
+
+    def test_nothing_traced_gives_no_shares(self):
+        turns = race.semaphore_turns([], [], [], span_us=0)
+        self.assertEqual(turns["messages"], 0)
+        self.assertIsNone(turns["free_after_recv"])
+        self.assertIsNone(turns["fib_sleeps_per_s"])
+
+
 class ThreadsTest(unittest.TestCase):
     def test_the_sender_and_the_busiest_other_thread(self):
         events = race.parse(trace())
@@ -91,16 +146,16 @@ class ThreadsTest(unittest.TestCase):
 
 
 class ReportTest(TempDirTest):
-    def point(self, name, order, with_trace=True):
+    def point(self, name, order, with_trace=True, policy="py3"):
         d = self.path(os.path.join("points", name))
         os.makedirs(d)
         points.write_json(os.path.join(d, "params.json"),
                           {"name": name.split("-", 1)[1], "kind": name.split("-", 1)[0],
                            "order": order, "switch_interval": "5ms", "server_cpus": "0",
-                           "client_cpus": "1"})
+                           "client_cpus": "1", "policy": policy})
         if with_trace:
             with open(os.path.join(d, "trace.txt"), "w", encoding="utf-8") as f:
-                f.writelines(trace())
+                f.writelines(semaphore_trace() if policy == "py2" else trace())
             with open(os.path.join(d, "threads.tsv"), "w", encoding="utf-8") as f:
                 f.write(f"{IO}\t50\n{FIB}\t900\n{MAIN}\t1\n")
         # 3 of 4 round trips near one interval, 1 near two.
@@ -124,6 +179,22 @@ class ReportTest(TempDirTest):
             body = f.read().splitlines()
         self.assertEqual(tuple(header), race.COLUMNS)
         self.assertEqual(len(body), 3)
+
+    def test_py2_servers_get_the_semaphore_table(self):
+        self.point("real-python2.7", 1, policy="py2")
+        self.point("emulated-py2", 2, policy="py2")
+        rows = race.report(self.dir).splitlines()
+        self.assertIn("fib sleeps/s", rows[1])
+        self.assertRegex(rows[3], r"^python2\.7 +real +3 +33% +3 +11 +50% +10,000 +30% ")
+        self.assertTrue(rows[4].startswith("py2"))
+        with open(self.path("race.csv"), encoding="utf-8") as f:
+            self.assertEqual(tuple(f.readline().strip().split(",")), race.COLUMNS_PY2)
+
+    def test_servers_traced_as_different_policies_are_not_mixed(self):
+        self.point("real-python2.7", 1, policy="py2")
+        self.point("emulated-py3", 2)
+        with self.assertRaisesRegex(ValueError, "mixes servers traced as py2 and py3"):
+            race.report(self.dir)
 
     def test_no_server_is_an_error(self):
         with self.assertRaisesRegex(ValueError, "no traced server"):

@@ -263,51 +263,49 @@ def _machine_line(base, rows):
         machine.load_text(loads, machine.cpus_online())
 
 
-def _table_py3(rows, width):
-    lines = [f"{'server':<{width}}  {'kind':<8} {'sends':>5} {'lost':>5} {'2nd':>5} {'lost':>5}  "
-             f"{'way p50':>7} {'p90':>5} {'>=10us':>6} {'lost p50':>8} {'fib wake':>8}  "
-             f"{'2 intervals':>11}"]
+def _table(rows, width, head, cells, legend):
+    """The table's lines: `head` lines, a row per server (its name and kind, then cells(row), or
+    why it has no analysis), a blank line and the legend."""
+    lines = list(head)
     for r in rows:
-        if r["error"]:
-            lines.append(f"{r['server']:<{width}}  {r['kind']:<8} no analysis: {r['error']}")
-            continue
-        lines.append(
-            f"{r['server']:<{width}}  {r['kind']:<8} {r['sends']:>5} {r['lost_at_send']:>5} "
-            f"{r['second']:>5} {r['lost_second']:>5}  {_cell(r['way_p50_us'], '.0f'):>7} "
-            f"{_cell(r['way_p90_us'], '.0f'):>5} {_cell(r['way_10us_share'], '.0%'):>6} "
-            f"{_cell(r['lost_way_p50_us'], '.0f'):>8} {_cell(r['fib_wake_p50_us'], '.0f'):>8}  "
-            f"{_cell(r['two_intervals'], '.1%'):>11}")
-    return lines + [
-        "",
+        start = f"{r['server']:<{width}}  {r['kind']:<8} "
+        lines.append(start + (f"no analysis: {r['error']}" if r["error"] else cells(r)))
+    return lines + ["", legend]
+
+
+def _table_py3(rows, width):
+    head = [f"{'server':<{width}}  {'kind':<8} {'sends':>5} {'lost':>5} {'2nd':>5} {'lost':>5}  "
+            f"{'way p50':>7} {'p90':>5} {'>=10us':>6} {'lost p50':>8} {'fib wake':>8}  "
+            f"{'2 intervals':>11}"]
+    return _table(rows, width, head, lambda r: (
+        f"{r['sends']:>5} {r['lost_at_send']:>5} "
+        f"{r['second']:>5} {r['lost_second']:>5}  {_cell(r['way_p50_us'], '.0f'):>7} "
+        f"{_cell(r['way_p90_us'], '.0f'):>5} {_cell(r['way_10us_share'], '.0%'):>6} "
+        f"{_cell(r['lost_way_p50_us'], '.0f'):>8} {_cell(r['fib_wake_p50_us'], '.0f'):>8}  "
+        f"{_cell(r['two_intervals'], '.1%'):>11}"),
         "sends, then how many lost the lock at send (a wait of over a fifth of the switch "
         "interval); 2nd: of those, the races after the next recv, and how many were lost "
         "(the message pays a second interval). way: from taking the lock back to calling "
         "that recv, in µs (p50, p90, share of 10 µs or more; lost p50: when the race was "
         "lost); fib wake: the fib thread back from its wait, µs after the lock was taken. "
-        "2 intervals: the client's round trips over 1.4 switch intervals."]
+        "2 intervals: the client's round trips over 1.4 switch intervals.")
 
 
 def _table_py2(rows, width):
-    lines = [f"{'server':<{width}}  {'kind':<8} {'messages':>8} {'free':>5} {'recv->send':>10} "
-             f"{'p90':>5} {'free':>5}  {'fib sleeps/s':>12} {'asleep':>6}  {'mean':>6}",
-             f"{'':<{width}}  {'':<8} {'':>8} {'recv':>5} {'p50 µs':>10} {'µs':>5} {'send':>5}"]
-    for r in rows:
-        if r["error"]:
-            lines.append(f"{r['server']:<{width}}  {r['kind']:<8} no analysis: {r['error']}")
-            continue
-        lines.append(
-            f"{r['server']:<{width}}  {r['kind']:<8} {r['messages']:>8} "
-            f"{_cell(r['free_after_recv'], '.0%'):>5} {_cell(r['recv_to_send_p50_us'], '.0f'):>10} "
-            f"{_cell(r['recv_to_send_p90_us'], '.0f'):>5} {_cell(r['free_after_send'], '.0%'):>5}  "
-            f"{_cell(r['fib_sleeps_per_s'], ',.0f'):>12} {_cell(r['fib_asleep'], '.0%'):>6}  "
-            f"{_cell(r['mean_us'], '.0f'):>6}")
-    return lines + [
-        "",
+    head = [f"{'server':<{width}}  {'kind':<8} {'messages':>8} {'free':>5} {'recv->send':>10} "
+            f"{'p90':>5} {'free':>5}  {'fib sleeps/s':>12} {'asleep':>6}  {'mean':>6}",
+            f"{'':<{width}}  {'':<8} {'':>8} {'recv':>5} {'p50 µs':>10} {'µs':>5} {'send':>5}"]
+    return _table(rows, width, head, lambda r: (
+        f"{r['messages']:>8} "
+        f"{_cell(r['free_after_recv'], '.0%'):>5} {_cell(r['recv_to_send_p50_us'], '.0f'):>10} "
+        f"{_cell(r['recv_to_send_p90_us'], '.0f'):>5} {_cell(r['free_after_send'], '.0%'):>5}  "
+        f"{_cell(r['fib_sleeps_per_s'], ',.0f'):>12} {_cell(r['fib_asleep'], '.0%'):>6}  "
+        f"{_cell(r['mean_us'], '.0f'):>6}"),
         "messages traced; free recv / free send: the share in which the connection thread found "
         "the lock free after recv / after send (no futex wait before its next call); recv->send: "
         "from recv's return to send, in µs; fib sleeps/s: the fib thread's futex waits of 5 µs or "
         "more (it lost the lock and left its CPU), and the share of the trace it spent so; mean: "
-        "the client's mean round trip in µs, over its whole run."]
+        "the client's mean round trip in µs, over its whole run.")
 
 
 def report(out):

@@ -35,7 +35,6 @@ class CWork {
   /// The spin of one side, converted to turns once.
   struct Cost {
     std::uint32_t turns = 0;
-    Cost() = default;
     explicit Cost(std::chrono::nanoseconds each_side)
         : turns(each_side.count() > 0 ? Spinner::turns_for(each_side) : 0) {}
   };

@@ -43,6 +43,13 @@ const CLI::Validator kPlainNs(
     },
     "NS");
 
+// The value of a plain-nanoseconds option (`option` names it) its validator accepted.
+std::chrono::nanoseconds to_plain_ns(const std::string& text, const char* option) {
+  const auto ns = parse_plain_ns(text);
+  if (!ns) throw std::invalid_argument(std::string(option) + ": not a number of nanoseconds");
+  return *ns;
+}
+
 // The value of an option its validator accepted.
 std::chrono::nanoseconds to_duration(const std::string& text) {
   const auto d = parse_duration(text);
@@ -286,12 +293,8 @@ ServerConfig Options::build() const {
       desc->set(c.interpreter.lock, knob.text);
     }
   }
-  const auto bytecode_cost = parse_plain_ns(bytecode_ns_);
-  if (!bytecode_cost) throw std::invalid_argument("--bytecode-ns: not a number of nanoseconds");
-  c.interpreter.bytecode_cost = *bytecode_cost;
-  const auto call_cost = parse_plain_ns(socket_call_ns_);
-  if (!call_cost) throw std::invalid_argument("--socket-call-ns: not a number of nanoseconds");
-  c.io.call_cost = *call_cost;
+  c.interpreter.bytecode_cost = to_plain_ns(bytecode_ns_, "--bytecode-ns");
+  c.io.call_cost = to_plain_ns(socket_call_ns_, "--socket-call-ns");
   c.io.idle_timeout = to_duration(idle_timeout_);
   c.duration = to_duration(duration_);
   c.trace.after = to_duration(trace_after_);
